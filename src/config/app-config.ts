@@ -1,0 +1,166 @@
+import { z } from 'zod';
+
+/** The parsed, validated configuration. Nothing outside src/config reads process.env. */
+export interface AppConfig {
+  nodeEnv: string;
+  production: boolean;
+  port: number;
+  databaseUrl: string;
+  migrationsRun: boolean;
+  redisUrl: string;
+  role: 'api' | 'worker' | 'all';
+  publicBaseUrl: string;
+  platformAdminToken: string | undefined;
+  /** First key signs new links; every key verifies. Empty until dev secrets are resolved. */
+  linkSigningKeys: LinkSigningKey[];
+  /** 32-byte keys by version; the highest version encrypts. Empty until dev secrets are resolved. */
+  secretsEncryptionKeys: EncryptionKey[];
+  apnsUrl: string;
+  apnsCaFile: string | undefined;
+  googleWalletApiUrl: string;
+  googleSaveUrl: string;
+  googleOauthTokenUrl: string;
+  googleRequestTimeoutMs: number;
+  linkBatchLimit: number;
+  logLevel: string;
+  apiKeyCacheTtlMs: number;
+  outboxPollMs: number;
+}
+
+export interface LinkSigningKey {
+  kid: string;
+  secret: Buffer;
+}
+
+export interface EncryptionKey {
+  version: number;
+  key: Buffer;
+}
+
+const boolString = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((v) => v === 'true' || v === '1');
+
+const envSchema = z.object({
+  NODE_ENV: z.string().default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  DATABASE_URL: z.string().url().default('postgres://postgres@127.0.0.1:5432/wallet'),
+  MIGRATIONS_RUN: boolString.default('true'),
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  ROLE: z.enum(['api', 'worker', 'all']).default('all'),
+  PUBLIC_BASE_URL: z.string().url().optional(),
+  PLATFORM_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  LINK_SIGNING_KEYS: z.string().optional(),
+  SECRETS_ENCRYPTION_KEY: z.string().optional(),
+  APNS_URL: z.string().url().default('https://api.push.apple.com'),
+  APNS_CA_FILE: z.string().optional(),
+  GOOGLE_WALLET_API_URL: z.string().url().default('https://walletobjects.googleapis.com/walletobjects/v1'),
+  GOOGLE_SAVE_URL: z.string().url().default('https://pay.google.com/gp/v/save'),
+  GOOGLE_OAUTH_TOKEN_URL: z.string().url().default('https://oauth2.googleapis.com/token'),
+  GOOGLE_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
+  LINK_BATCH_LIMIT: z.coerce.number().int().positive().max(100000).default(1000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5000),
+  OUTBOX_POLL_MS: z.coerce.number().int().positive().default(500),
+});
+
+export class ConfigError extends Error {}
+
+export function parseLinkSigningKeys(raw: string): LinkSigningKey[] {
+  const keys = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const idx = entry.indexOf(':');
+      if (idx <= 0 || idx === entry.length - 1) {
+        throw new ConfigError('LINK_SIGNING_KEYS: each entry must be "kid:secret"');
+      }
+      const kid = entry.slice(0, idx);
+      const secret = entry.slice(idx + 1);
+      if (!/^[A-Za-z0-9._-]{1,32}$/.test(kid)) {
+        throw new ConfigError(`LINK_SIGNING_KEYS: kid "${kid}" must be 1-32 characters of A-Z a-z 0-9 . _ -`);
+      }
+      if (secret.length < 32) {
+        throw new ConfigError(`LINK_SIGNING_KEYS: the secret for kid "${kid}" must be at least 32 characters`);
+      }
+      return { kid, secret: Buffer.from(secret, 'utf8') };
+    });
+  if (keys.length === 0) throw new ConfigError('LINK_SIGNING_KEYS: no key given');
+  const kids = new Set(keys.map((k) => k.kid));
+  if (kids.size !== keys.length) throw new ConfigError('LINK_SIGNING_KEYS: duplicate kid');
+  return keys;
+}
+
+/**
+ * `SECRETS_ENCRYPTION_KEY` is one base64 32-byte key (version 1), or for rotation
+ * `v2:<base64>,v1:<base64>`: the highest version encrypts, every listed version decrypts.
+ */
+export function parseEncryptionKeys(raw: string): EncryptionKey[] {
+  const parts = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const keys = parts.map((part) => {
+    const m = /^v(\d{1,5}):(.+)$/.exec(part);
+    const version = m ? Number(m[1]) : 1;
+    const b64 = m ? m[2]! : part;
+    const key = Buffer.from(b64, 'base64');
+    if (key.length !== 32) {
+      throw new ConfigError('SECRETS_ENCRYPTION_KEY: each key must be 32 bytes, base64-encoded');
+    }
+    if (version < 1) throw new ConfigError('SECRETS_ENCRYPTION_KEY: versions start at 1');
+    return { version, key };
+  });
+  if (keys.length === 0) throw new ConfigError('SECRETS_ENCRYPTION_KEY: no key given');
+  if (new Set(keys.map((k) => k.version)).size !== keys.length) {
+    throw new ConfigError('SECRETS_ENCRYPTION_KEY: duplicate key version');
+  }
+  return keys.sort((a, b) => b.version - a.version);
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`Invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+
+  if (production) {
+    const missing: string[] = [];
+    if (!e.LINK_SIGNING_KEYS) missing.push('LINK_SIGNING_KEYS');
+    if (!e.SECRETS_ENCRYPTION_KEY) missing.push('SECRETS_ENCRYPTION_KEY');
+    if (!e.PUBLIC_BASE_URL) missing.push('PUBLIC_BASE_URL');
+    else if (!publicBaseUrl.startsWith('https://')) missing.push('PUBLIC_BASE_URL (must be https)');
+    if (missing.length > 0) {
+      throw new ConfigError(`NODE_ENV=production requires: ${missing.join(', ')}`);
+    }
+  }
+
+  return {
+    nodeEnv: e.NODE_ENV,
+    production,
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    migrationsRun: e.MIGRATIONS_RUN,
+    redisUrl: e.REDIS_URL,
+    role: e.ROLE,
+    publicBaseUrl,
+    platformAdminToken: e.PLATFORM_ADMIN_TOKEN,
+    linkSigningKeys: e.LINK_SIGNING_KEYS ? parseLinkSigningKeys(e.LINK_SIGNING_KEYS) : [],
+    secretsEncryptionKeys: e.SECRETS_ENCRYPTION_KEY ? parseEncryptionKeys(e.SECRETS_ENCRYPTION_KEY) : [],
+    apnsUrl: e.APNS_URL.replace(/\/+$/, ''),
+    apnsCaFile: e.APNS_CA_FILE,
+    googleWalletApiUrl: e.GOOGLE_WALLET_API_URL.replace(/\/+$/, ''),
+    googleSaveUrl: e.GOOGLE_SAVE_URL.replace(/\/+$/, ''),
+    googleOauthTokenUrl: e.GOOGLE_OAUTH_TOKEN_URL,
+    googleRequestTimeoutMs: e.GOOGLE_REQUEST_TIMEOUT_MS,
+    linkBatchLimit: e.LINK_BATCH_LIMIT,
+    logLevel: e.LOG_LEVEL,
+    apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
+    outboxPollMs: e.OUTBOX_POLL_MS,
+  };
+}

@@ -1,0 +1,195 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Test PKI made with the openssl CLI: a root CA, a WWDR-like intermediate, Pass Type ID
+ * certificates (subject UID = pass type id, OU = team id) and TLS server certificates for local
+ * fakes. Nothing here is a fixture checked into git: every run makes its own keys.
+ */
+export interface TestCa {
+  keyPem: string;
+  certPem: string;
+}
+
+export interface PassCertificate {
+  passTypeIdentifier: string;
+  teamIdentifier: string;
+  certificatePem: string;
+  privateKeyPem: string;
+  /** Set when the key was written encrypted. */
+  privateKeyPassphrase?: string;
+}
+
+export interface TestPki {
+  root: TestCa;
+  wwdr: TestCa;
+  /** Root CA file path (PEM) for `openssl smime -verify -CAfile`. */
+  rootFile: string;
+  dir: string;
+  issuePassCertificate(opts?: PassCertOptions): PassCertificate;
+  issueServerCertificate(hosts?: string[]): { certPem: string; keyPem: string };
+  /** A fresh RSA key that matches no certificate. */
+  unrelatedKeyPem(): string;
+  cleanup(): void;
+}
+
+export interface PassCertOptions {
+  passTypeIdentifier?: string;
+  teamIdentifier?: string;
+  /** Issue a certificate whose validity ended yesterday. */
+  expired?: boolean;
+  passphrase?: string;
+  commonName?: string;
+}
+
+function openssl(args: string[], cwd: string, input?: string): string {
+  return execFileSync('openssl', args, { cwd, input, stdio: ['pipe', 'pipe', 'pipe'] }).toString('utf8');
+}
+
+let counter = 0;
+
+export function createTestPki(): TestPki {
+  const dir = mkdtempSync(join(tmpdir(), 'wallet-pki-'));
+  const file = (name: string) => join(dir, name);
+
+  openssl(['genrsa', '-out', 'root.key', '2048'], dir);
+  openssl(
+    ['req', '-x509', '-new', '-key', 'root.key', '-sha256', '-days', '3650', '-subj', '/CN=Test Root CA/O=wallet-service tests', '-out', 'root.pem'],
+    dir,
+  );
+  writeFileSync(
+    file('ca.ext'),
+    'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n',
+  );
+  openssl(['genrsa', '-out', 'wwdr.key', '2048'], dir);
+  openssl(['req', '-new', '-key', 'wwdr.key', '-subj', '/CN=Test WWDR Intermediate G4/OU=G4/O=wallet-service tests', '-out', 'wwdr.csr'], dir);
+  openssl(
+    ['x509', '-req', '-in', 'wwdr.csr', '-CA', 'root.pem', '-CAkey', 'root.key', '-CAcreateserial', '-days', '3650', '-sha256', '-extfile', 'ca.ext', '-out', 'wwdr.pem'],
+    dir,
+  );
+  writeFileSync(
+    file('leaf.ext'),
+    'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n',
+  );
+
+  const root = { keyPem: readFileSync(file('root.key'), 'utf8'), certPem: readFileSync(file('root.pem'), 'utf8') };
+  const wwdr = { keyPem: readFileSync(file('wwdr.key'), 'utf8'), certPem: readFileSync(file('wwdr.pem'), 'utf8') };
+
+  return {
+    root,
+    wwdr,
+    rootFile: file('root.pem'),
+    dir,
+    issuePassCertificate(opts: PassCertOptions = {}): PassCertificate {
+      const n = ++counter;
+      const passTypeIdentifier = opts.passTypeIdentifier ?? `pass.com.example.test${n}`;
+      const teamIdentifier = opts.teamIdentifier ?? 'ABCDE12345';
+      const cn = opts.commonName ?? `Pass Type ID: ${passTypeIdentifier}`;
+      openssl(['genrsa', '-out', `pass${n}.key`, '2048'], dir);
+      openssl(
+        ['req', '-new', '-key', `pass${n}.key`, '-subj', `/UID=${passTypeIdentifier}/CN=${cn}/OU=${teamIdentifier}/O=Example Org/C=US`, '-out', `pass${n}.csr`],
+        dir,
+      );
+      if (opts.expired) {
+        // -not_before/-not_after arrived in OpenSSL 3.4; on 3.0 use the x509 CA flow with a
+        // start and end date in the past through `openssl ca`-less trick: sign with days=1 and
+        // a backdated clock is not possible, so build the certificate with `openssl ca`.
+        writeFileSync(file(`ca${n}.cnf`), caConfig(dir, n));
+        writeFileSync(file(`index${n}.txt`), '');
+        writeFileSync(file(`serial${n}`), '1000\n');
+        openssl(
+          ['ca', '-batch', '-config', `ca${n}.cnf`, '-in', `pass${n}.csr`, '-out', `pass${n}.pem`, '-startdate', '20200101000000Z', '-enddate', '20210101000000Z', '-notext', '-extfile', 'leaf.ext'],
+          dir,
+        );
+      } else {
+        openssl(
+          ['x509', '-req', '-in', `pass${n}.csr`, '-CA', 'wwdr.pem', '-CAkey', 'wwdr.key', '-CAcreateserial', '-days', '365', '-sha256', '-extfile', 'leaf.ext', '-out', `pass${n}.pem`],
+          dir,
+        );
+      }
+      let privateKeyPem: string;
+      if (opts.passphrase) {
+        openssl(['pkcs8', '-topk8', '-in', `pass${n}.key`, '-v2', 'aes-256-cbc', '-passout', `pass:${opts.passphrase}`, '-out', `pass${n}.enc.key`], dir);
+        privateKeyPem = readFileSync(file(`pass${n}.enc.key`), 'utf8');
+      } else {
+        privateKeyPem = readFileSync(file(`pass${n}.key`), 'utf8');
+      }
+      return {
+        passTypeIdentifier,
+        teamIdentifier,
+        certificatePem: readFileSync(file(`pass${n}.pem`), 'utf8'),
+        privateKeyPem,
+        privateKeyPassphrase: opts.passphrase,
+      };
+    },
+    issueServerCertificate(hosts: string[] = ['localhost', '127.0.0.1']) {
+      const n = ++counter;
+      const san = hosts.map((h) => (/^\d+\.\d+\.\d+\.\d+$/.test(h) ? `IP:${h}` : `DNS:${h}`)).join(',');
+      writeFileSync(
+        file(`srv${n}.ext`),
+        `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=${san}\n`,
+      );
+      openssl(['genrsa', '-out', `srv${n}.key`, '2048'], dir);
+      openssl(['req', '-new', '-key', `srv${n}.key`, '-subj', `/CN=${hosts[0] ?? 'localhost'}`, '-out', `srv${n}.csr`], dir);
+      openssl(
+        ['x509', '-req', '-in', `srv${n}.csr`, '-CA', 'root.pem', '-CAkey', 'root.key', '-CAcreateserial', '-days', '30', '-sha256', '-extfile', `srv${n}.ext`, '-out', `srv${n}.pem`],
+        dir,
+      );
+      return { certPem: readFileSync(file(`srv${n}.pem`), 'utf8'), keyPem: readFileSync(file(`srv${n}.key`), 'utf8') };
+    },
+    unrelatedKeyPem() {
+      const n = ++counter;
+      openssl(['genrsa', '-out', `other${n}.key`, '2048'], dir);
+      return readFileSync(file(`other${n}.key`), 'utf8');
+    },
+    cleanup() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function caConfig(dir: string, n: number): string {
+  return [
+    '[ ca ]',
+    'default_ca = testca',
+    '[ testca ]',
+    `dir = ${dir}`,
+    `database = ${join(dir, `index${n}.txt`)}`,
+    `serial = ${join(dir, `serial${n}`)}`,
+    `new_certs_dir = ${dir}`,
+    `certificate = ${join(dir, 'wwdr.pem')}`,
+    `private_key = ${join(dir, 'wwdr.key')}`,
+    'default_md = sha256',
+    'policy = anything',
+    'unique_subject = no',
+    'copy_extensions = none',
+    'default_days = 1',
+    '[ anything ]',
+    'UID = optional',
+    'CN = optional',
+    'OU = optional',
+    'O = optional',
+    'C = optional',
+    '',
+  ].join('\n');
+}
+
+/** A Google service-account key (JSON) with a fresh RSA key, as Google Cloud would issue it. */
+export function createServiceAccountKey(email = 'wallet@test-project.iam.gserviceaccount.com') {
+  const { generateKeyPairSync, randomBytes } = require('node:crypto') as typeof import('node:crypto');
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return {
+    key: {
+      type: 'service_account',
+      project_id: 'test-project',
+      private_key_id: randomBytes(20).toString('hex'),
+      private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      client_email: email,
+      client_id: '1234567890',
+      token_uri: 'https://oauth2.googleapis.com/token',
+    },
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
+}
