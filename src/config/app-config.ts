@@ -25,6 +25,8 @@ export interface AppConfig {
   logLevel: string;
   apiKeyCacheTtlMs: number;
   outboxPollMs: number;
+  /** BullMQ key prefix; lets several deployments (or test runs) share one Redis. */
+  queuePrefix: string;
 }
 
 export interface LinkSigningKey {
@@ -62,6 +64,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5000),
   OUTBOX_POLL_MS: z.coerce.number().int().positive().default(500),
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/).default('wallet'),
 });
 
 export class ConfigError extends Error {}
@@ -162,5 +165,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel: e.LOG_LEVEL,
     apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
     outboxPollMs: e.OUTBOX_POLL_MS,
+    queuePrefix: e.QUEUE_PREFIX,
   };
 }

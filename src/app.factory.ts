@@ -1,0 +1,80 @@
+import { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { randomUUID } from 'node:crypto';
+import type { DestinationStream, Logger } from 'pino';
+import { AppModule } from './app.module';
+import { AppConfig } from './config/app-config';
+import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
+import { createValidationPipe } from './common/http/validation';
+import { createRootLogger, PinoNestLogger } from './common/logging/logger';
+import { ensureDatabaseExists, resolveDevelopmentSecrets, runMigrations } from './database/prepare-database';
+import { MetricsService } from './modules/metrics/metrics.service';
+
+export interface BootOptions {
+  logDestination?: DestinationStream;
+}
+
+/** Database creation, migrations and development secrets: everything that must precede Nest. */
+export async function prepare(config: AppConfig, log: Logger): Promise<void> {
+  if (await ensureDatabaseExists(config.databaseUrl)) log.info({}, 'created database');
+  if (config.migrationsRun) await runMigrations(config.databaseUrl, log);
+  await resolveDevelopmentSecrets(config, log);
+}
+
+export async function createApiApp(config: AppConfig, opts: BootOptions = {}): Promise<NestFastifyApplication> {
+  const log = createRootLogger(config.logLevel, opts.logDestination);
+  await prepare(config, log);
+
+  const adapter = new FastifyAdapter({
+    loggerInstance: log,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    bodyLimit: 12 * 1024 * 1024,
+    trustProxy: true,
+    routerOptions: { ignoreDuplicateSlashes: true },
+    return503OnClosing: true,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    logger: new PinoNestLogger(log),
+    bufferLogs: false,
+  });
+  app.enableShutdownHooks();
+  app.useGlobalFilters(new AllExceptionsFilter());
+  app.useGlobalPipes(createValidationPipe());
+
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onSend', async (req, reply, payload) => {
+    void reply.header('x-request-id', req.id);
+    return payload;
+  });
+  const metrics = app.get(MetricsService);
+  fastify.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.inc({ method: req.method, route, status: String(reply.statusCode) });
+    metrics.httpDuration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+  });
+
+  const doc = new DocumentBuilder()
+    .setTitle('wallet-service')
+    .setDescription(
+      'Campaign-driven Apple Wallet and Google Wallet passes. Tenant routes take `Authorization: Bearer <api key>`; ' +
+        'tenant creation takes the platform admin token. Errors are `{ error: { code, message, fields?, correlationId } }`.',
+    )
+    .setVersion('1')
+    .addBearerAuth({ type: 'http', scheme: 'bearer' }, 'api-key')
+    .addBearerAuth({ type: 'http', scheme: 'bearer' }, 'platform-admin')
+    .build();
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc), { jsonDocumentUrl: 'docs/openapi.json' });
+
+  return app;
+}
+
+export async function createWorkerContext(config: AppConfig, opts: BootOptions = {}): Promise<INestApplicationContext> {
+  const log = createRootLogger(config.logLevel, opts.logDestination);
+  await prepare(config, log);
+  const ctx = await NestFactory.createApplicationContext(AppModule.forRoot(config), { logger: new PinoNestLogger(log) });
+  ctx.enableShutdownHooks();
+  return ctx;
+}

@@ -1,0 +1,37 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { RedisModule } from './integrations/redis/redis.module';
+import { HealthModule } from './modules/health/health.module';
+import { MetricsModule } from './modules/metrics/metrics.module';
+import { TenantsModule } from './modules/tenants/tenants.module';
+
+/**
+ * One build, three roles: `api` serves HTTP, `worker` runs the queue processors, `all` does both.
+ * Feature modules register their processors only when `config.role !== 'api'`.
+ */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        TypeOrmModule.forRoot({
+          type: 'postgres',
+          url: config.databaseUrl,
+          autoLoadEntities: true,
+          synchronize: false,
+          migrationsRun: false,
+          poolSize: 20,
+          applicationName: `wallet-service-${config.role}`,
+        }),
+        RedisModule,
+        MetricsModule,
+        HealthModule,
+        TenantsModule,
+      ],
+    };
+  }
+}
