@@ -23,7 +23,8 @@ const CRC_TABLE = (() => {
 /** CRC-32 (ISO-HDLC, the one PNG and ZIP use); pass the previous result to continue a running CRC. */
 export function crc32(data: Uint8Array, previous = 0): number {
   let c = (previous ^ 0xffffffff) >>> 0;
-  for (let i = 0; i < data.length; i++) c = (CRC_TABLE[(c ^ (data[i] as number)) & 0xff] as number) ^ (c >>> 8);
+  for (let i = 0; i < data.length; i++)
+    c = (CRC_TABLE[(c ^ (data[i] as number)) & 0xff] as number) ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
 
@@ -51,7 +52,8 @@ export function inspectPng(buf: Buffer): { width: number; height: number } {
     const length = buf.readUInt32BE(offset);
     const typeBytes = buf.subarray(offset + 4, offset + 8);
     const type = typeBytes.toString('latin1');
-    if (!/^[A-Za-z]{4}$/.test(type)) throw new InvalidPngError(`invalid PNG chunk type at byte ${offset + 4}`);
+    if (!/^[A-Za-z]{4}$/.test(type))
+      throw new InvalidPngError(`invalid PNG chunk type at byte ${offset + 4}`);
     if (length > 0x7fffffff || offset + 12 + length > buf.length) {
       throw new InvalidPngError(`PNG truncated inside ${type} chunk`);
     }
@@ -80,7 +82,8 @@ export function inspectPng(buf: Buffer): { width: number; height: number } {
       sawIdat = true;
     } else if (type === 'IEND') {
       if (!sawIdat) throw new InvalidPngError('PNG has no IDAT chunk');
-      if (offset + 12 + length !== buf.length) throw new InvalidPngError('unexpected data after PNG IEND chunk');
+      if (offset + 12 + length !== buf.length)
+        throw new InvalidPngError('unexpected data after PNG IEND chunk');
       return { width, height };
     }
     offset += 12 + length;
@@ -102,7 +105,8 @@ export function encodePng(width: number, height: number, rgba: Uint8Array): Buff
     throw new RangeError(`invalid PNG size ${width}×${height}`);
   }
   const stride = width * 4;
-  if (rgba.length !== stride * height) throw new RangeError(`expected ${stride * height} RGBA bytes, got ${rgba.length}`);
+  if (rgba.length !== stride * height)
+    throw new RangeError(`expected ${stride * height} RGBA bytes, got ${rgba.length}`);
   const raw = Buffer.alloc((stride + 1) * height);
   for (let y = 0; y < height; y++) raw.set(rgba.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1);
   const header = Buffer.alloc(13);

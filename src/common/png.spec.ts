@@ -1,0 +1,104 @@
+import { defaultIconFiles } from '../integrations/pkpass/default-icon';
+import { crc32, encodePng, inspectPng, InvalidPngError, PNG_SIGNATURE } from './png';
+
+function chunk(type: string, data: Buffer): Buffer {
+  const out = Buffer.alloc(12 + data.length);
+  out.writeUInt32BE(data.length, 0);
+  out.write(type, 4, 'latin1');
+  data.copy(out, 8);
+  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
+  return out;
+}
+
+function ihdr(width: number, height: number, bitDepth = 8, colourType = 6): Buffer {
+  const data = Buffer.alloc(13);
+  data.writeUInt32BE(width, 0);
+  data.writeUInt32BE(height, 4);
+  data[8] = bitDepth;
+  data[9] = colourType;
+  return chunk('IHDR', data);
+}
+
+/** The chunk list of a valid 2×2 PNG, to rearrange. */
+function validChunks(): { ihdr: Buffer; idat: Buffer; iend: Buffer } {
+  const png = encodePng(2, 2, new Uint8Array(16).fill(200));
+  const ihdrEnd = 8 + 12 + 13;
+  const iendStart = png.length - 12;
+  return {
+    ihdr: png.subarray(8, ihdrEnd),
+    idat: png.subarray(ihdrEnd, iendStart),
+    iend: png.subarray(iendStart),
+  };
+}
+
+function expectInvalid(buf: Buffer, message: RegExp): void {
+  expect(() => inspectPng(buf)).toThrow(InvalidPngError);
+  expect(() => inspectPng(buf)).toThrow(message);
+}
+
+describe('crc32', () => {
+  it('matches the standard check value', () => {
+    expect(crc32(Buffer.from('123456789', 'ascii'))).toBe(0xcbf43926);
+  });
+
+  it('continues a running checksum', () => {
+    const whole = crc32(Buffer.from('hello world'));
+    expect(crc32(Buffer.from(' world'), crc32(Buffer.from('hello')))).toBe(whole);
+  });
+});
+
+describe('inspectPng', () => {
+  it('accepts the default icons with their sizes', () => {
+    const icons = defaultIconFiles();
+    expect(inspectPng(icons['icon.png'])).toEqual({ width: 29, height: 29 });
+    expect(inspectPng(icons['icon@2x.png'])).toEqual({ width: 58, height: 58 });
+  });
+
+  it('returns the dimensions of an encoded image', () => {
+    expect(inspectPng(encodePng(7, 3, new Uint8Array(7 * 3 * 4)))).toEqual({ width: 7, height: 3 });
+  });
+
+  it('rejects text and JPEG bytes for lacking the signature', () => {
+    expectInvalid(Buffer.from('hello, this is not an image'), /signature/);
+    expectInvalid(Buffer.from('ffd8ffe000104a46494600010100000100010000ffdb', 'hex'), /signature/);
+    expectInvalid(Buffer.alloc(0), /signature/);
+  });
+
+  it('rejects a truncated file', () => {
+    const png = defaultIconFiles()['icon.png'];
+    expectInvalid(png.subarray(0, png.length - 12), /without an IEND/);
+    expectInvalid(png.subarray(0, png.length - 5), /truncated/);
+    expectInvalid(png.subarray(0, 40), /truncated/);
+  });
+
+  it('rejects a chunk whose CRC does not match', () => {
+    const png = Buffer.from(defaultIconFiles()['icon.png']);
+    png[8 + 12 + 13 + 8 + 3]! ^= 0xff; // a byte of IDAT data
+    expectInvalid(png, /bad CRC in PNG IDAT chunk/);
+  });
+
+  it('requires IHDR first, sane dimensions and a valid colour type / bit depth', () => {
+    const { ihdr: header, idat, iend } = validChunks();
+    expectInvalid(Buffer.concat([PNG_SIGNATURE, idat, header, iend]), /first PNG chunk is IDAT/);
+    expectInvalid(Buffer.concat([PNG_SIGNATURE, ihdr(0, 2), idat, iend]), /dimensions 0×2/);
+    expectInvalid(Buffer.concat([PNG_SIGNATURE, ihdr(2, 100_000), idat, iend]), /dimensions 2×100000/);
+    expectInvalid(
+      Buffer.concat([PNG_SIGNATURE, ihdr(2, 2, 3, 6), idat, iend]),
+      /colour type 6 \/ bit depth 3/,
+    );
+    expect(inspectPng(Buffer.concat([PNG_SIGNATURE, header, idat, iend]))).toEqual({ width: 2, height: 2 });
+  });
+
+  it('requires an IDAT before IEND and nothing after IEND', () => {
+    const { ihdr: header, idat, iend } = validChunks();
+    expectInvalid(Buffer.concat([PNG_SIGNATURE, header, iend]), /no IDAT/);
+    expectInvalid(Buffer.concat([PNG_SIGNATURE, header, idat, iend, Buffer.from('junk')]), /after PNG IEND/);
+    expectInvalid(Buffer.concat([PNG_SIGNATURE, header, header, idat, iend]), /more than one IHDR/);
+  });
+});
+
+describe('encodePng', () => {
+  it('rejects pixel data of the wrong size', () => {
+    expect(() => encodePng(2, 2, new Uint8Array(15))).toThrow(RangeError);
+  });
+});
