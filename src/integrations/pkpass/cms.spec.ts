@@ -1,7 +1,7 @@
 import { createHash, verify } from 'node:crypto';
 
 import { createTestPki, type TestPki } from '../../../test/support/certs';
-import { signDetachedCms } from './cms';
+import { signDetachedCms, signDetachedCmsAsync } from './cms';
 import {
   contentBytes,
   decodeOid,
@@ -114,6 +114,12 @@ describe('signDetachedCms', () => {
     expect(verify('sha256', signed, material.certificate.publicKey, cms.signature)).toBe(true);
     signed[0] = 0xa0;
     expect(verify('sha256', signed, material.certificate.publicKey, cms.signature)).toBe(false);
+  });
+
+  it('gives the same bytes when signing on the thread pool (RSA PKCS#1 v1.5 is deterministic)', async () => {
+    const sync = signDetachedCms(content, material, signingTime);
+    const pooled = await signDetachedCmsAsync(content, material, signingTime);
+    expect(pooled.toString('hex')).toBe(sync.toString('hex'));
   });
 
   it('produces a different signature for different content', () => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-import { signDetachedCms } from './cms';
+import { signDetachedCmsAsync } from './cms';
 import type { PassSigningMaterial } from './pass-signing-material';
 import { zipEntries } from './zip';
 
@@ -56,7 +56,7 @@ export async function buildPkpass(input: PkpassInput): Promise<Buffer> {
   const manifest = Object.create(null) as Record<string, string>;
   for (const [name, data] of entries) manifest[name] = sha1Hex(data);
   const manifestBytes = Buffer.from(JSON.stringify(manifest), 'utf8');
-  const signature = signDetachedCms(manifestBytes, input.signing, input.signingTime ?? new Date());
+  const signature = await signDetachedCmsAsync(manifestBytes, input.signing, input.signingTime ?? new Date());
 
   entries.push(['manifest.json', manifestBytes], ['signature', signature]);
   return zipEntries(entries.map(([name, data]) => ({ name, data, deflate: shouldDeflate(name) })));
