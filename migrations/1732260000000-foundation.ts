@@ -52,7 +52,9 @@ export class Foundation1732260000000 implements MigrationInterface {
         CHECK ((apple_pass_type_identifier IS NULL) = (apple_private_key_enc IS NULL)),
         CHECK ((google_issuer_id IS NULL) = (google_service_account_enc IS NULL))
       )`);
-    await q.query(`CREATE INDEX wallet_configurations_tenant_idx ON wallet_configurations (tenant_id, created_at)`);
+    await q.query(
+      `CREATE INDEX wallet_configurations_tenant_idx ON wallet_configurations (tenant_id, created_at)`,
+    );
     await q.query(`
       CREATE TABLE campaigns (
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),

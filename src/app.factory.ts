@@ -23,7 +23,10 @@ export async function prepare(config: AppConfig, log: Logger): Promise<void> {
   await resolveDevelopmentSecrets(config, log);
 }
 
-export async function createApiApp(config: AppConfig, opts: BootOptions = {}): Promise<NestFastifyApplication> {
+export async function createApiApp(
+  config: AppConfig,
+  opts: BootOptions = {},
+): Promise<NestFastifyApplication> {
   const log = createRootLogger(config.logLevel, opts.logDestination);
   await prepare(config, log);
 
@@ -66,15 +69,22 @@ export async function createApiApp(config: AppConfig, opts: BootOptions = {}): P
     .addBearerAuth({ type: 'http', scheme: 'bearer' }, 'api-key')
     .addBearerAuth({ type: 'http', scheme: 'bearer' }, 'platform-admin')
     .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc), { jsonDocumentUrl: 'docs/openapi.json' });
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc), {
+    jsonDocumentUrl: 'docs/openapi.json',
+  });
 
   return app;
 }
 
-export async function createWorkerContext(config: AppConfig, opts: BootOptions = {}): Promise<INestApplicationContext> {
+export async function createWorkerContext(
+  config: AppConfig,
+  opts: BootOptions = {},
+): Promise<INestApplicationContext> {
   const log = createRootLogger(config.logLevel, opts.logDestination);
   await prepare(config, log);
-  const ctx = await NestFactory.createApplicationContext(AppModule.forRoot(config), { logger: new PinoNestLogger(log) });
+  const ctx = await NestFactory.createApplicationContext(AppModule.forRoot(config), {
+    logger: new PinoNestLogger(log),
+  });
   ctx.enableShutdownHooks();
   return ctx;
 }

@@ -1,11 +1,19 @@
+import { BullModule } from '@nestjs/bullmq';
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { GoogleWalletModule } from './integrations/google-wallet/google-wallet.module';
 import { RedisModule } from './integrations/redis/redis.module';
+import { CampaignsModule } from './modules/campaigns/campaigns.module';
+import { LinksModule } from './modules/links/links.module';
+import { OutboxModule } from './modules/outbox/outbox.module';
+import { PassesModule } from './modules/passes/passes.module';
+import { redisConnectionOptions } from './queues/queues';
 import { HealthModule } from './modules/health/health.module';
 import { MetricsModule } from './modules/metrics/metrics.module';
 import { TenantsModule } from './modules/tenants/tenants.module';
+import { WalletConfigurationsModule } from './modules/wallet-configurations/wallet-configurations.module';
 
 /**
  * One build, three roles: `api` serves HTTP, `worker` runs the queue processors, `all` does both.
@@ -28,9 +36,19 @@ export class AppModule {
           applicationName: `wallet-service-${config.role}`,
         }),
         RedisModule,
+        BullModule.forRoot({
+          connection: redisConnectionOptions(config.redisUrl),
+          prefix: config.queuePrefix,
+        }),
         MetricsModule,
+        OutboxModule,
+        GoogleWalletModule,
+        CampaignsModule,
+        LinksModule,
+        PassesModule,
         HealthModule,
         TenantsModule,
+        WalletConfigurationsModule,
       ],
     };
   }

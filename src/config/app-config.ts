@@ -39,9 +39,7 @@ export interface EncryptionKey {
   key: Buffer;
 }
 
-const boolString = z
-  .enum(['true', 'false', '1', '0'])
-  .transform((v) => v === 'true' || v === '1');
+const boolString = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 const envSchema = z.object({
   NODE_ENV: z.string().default('development'),
@@ -64,7 +62,10 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5000),
   OUTBOX_POLL_MS: z.coerce.number().int().positive().default(500),
-  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/).default('wallet'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/)
+    .default('wallet'),
 });
 
 export class ConfigError extends Error {}
@@ -85,7 +86,9 @@ export function parseLinkSigningKeys(raw: string): LinkSigningKey[] {
         throw new ConfigError(`LINK_SIGNING_KEYS: kid "${kid}" must be 1-32 characters of A-Z a-z 0-9 . _ -`);
       }
       if (secret.length < 32) {
-        throw new ConfigError(`LINK_SIGNING_KEYS: the secret for kid "${kid}" must be at least 32 characters`);
+        throw new ConfigError(
+          `LINK_SIGNING_KEYS: the secret for kid "${kid}" must be at least 32 characters`,
+        );
       }
       return { kid, secret: Buffer.from(secret, 'utf8') };
     });

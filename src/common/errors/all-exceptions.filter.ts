@@ -42,7 +42,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (reply.sent) return;
     if (headers) void reply.headers(headers);
     if (prefersHtml(req)) {
-      void reply.status(status).type('text/html; charset=utf-8').send(renderHtml(status, body.error.message, correlationId));
+      void reply
+        .status(status)
+        .type('text/html; charset=utf-8')
+        .send(renderHtml(status, body.error.message, correlationId));
       return;
     }
     void reply.status(status).type('application/json; charset=utf-8').send(body);
@@ -56,7 +59,14 @@ export class AllExceptionsFilter implements ExceptionFilter {
       return {
         status: exception.status,
         headers: exception.headers,
-        body: { error: { code: exception.code, message: exception.message, fields: exception.fields, correlationId } },
+        body: {
+          error: {
+            code: exception.code,
+            message: exception.message,
+            fields: exception.fields,
+            correlationId,
+          },
+        },
       };
     }
     if (exception instanceof HttpException) {
@@ -71,7 +81,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
         fields = r.fields;
       }
       if (status >= 500) return internal(correlationId);
-      return { status, body: { error: { code: CODE_BY_STATUS[status] ?? 'ERROR', message, fields, correlationId } } };
+      return {
+        status,
+        body: { error: { code: CODE_BY_STATUS[status] ?? 'ERROR', message, fields, correlationId } },
+      };
     }
     // Fastify's own client errors (bad JSON, body too large, unsupported media type).
     const fe = exception as { statusCode?: unknown; code?: unknown; message?: unknown };
@@ -81,7 +94,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
         fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
           ? `Request body is not valid JSON: ${String(fe.message)}`
           : String(fe.message);
-      return { status, body: { error: { code: CODE_BY_STATUS[status] ?? 'BAD_REQUEST', message, correlationId } } };
+      return {
+        status,
+        body: { error: { code: CODE_BY_STATUS[status] ?? 'BAD_REQUEST', message, correlationId } },
+      };
     }
     return internal(correlationId);
   }
@@ -118,6 +134,12 @@ function escapeHtml(s: string): string {
 
 function renderHtml(status: number, message: string, correlationId: string): string {
   const title =
-    status === 410 ? 'This offer has ended' : status === 404 ? 'Pass not found' : status >= 500 ? 'Please try again shortly' : 'This link does not work';
+    status === 410
+      ? 'This offer has ended'
+      : status === 404
+        ? 'Pass not found'
+        : status >= 500
+          ? 'Please try again shortly'
+          : 'This link does not work';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title><style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}small{color:#777}</style></head><body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p><small>Reference: ${escapeHtml(correlationId)}</small></p></body></html>`;
 }

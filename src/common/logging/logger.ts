@@ -39,14 +39,17 @@ export function createRootLogger(level: string, destination?: DestinationStream)
       // Last line of defence: a PEM private key inside any message or error text is cut out.
       hooks: {
         logMethod(args, method) {
-          const scrubbed = args.map((a: unknown) => (typeof a === 'string' ? a.replace(PEM_PRIVATE, '[redacted private key]') : a));
+          const scrubbed = args.map((a: unknown) =>
+            typeof a === 'string' ? a.replace(PEM_PRIVATE, '[redacted private key]') : a,
+          );
           method.apply(this, scrubbed as Parameters<typeof method>);
         },
       },
       serializers: {
         err: (err: unknown) => {
           const s = pino.stdSerializers.err(err as Error);
-          if (typeof s.message === 'string') s.message = s.message.replace(PEM_PRIVATE, '[redacted private key]');
+          if (typeof s.message === 'string')
+            s.message = s.message.replace(PEM_PRIVATE, '[redacted private key]');
           if (typeof s.stack === 'string') s.stack = s.stack.replace(PEM_PRIVATE, '[redacted private key]');
           delete (s as Record<string, unknown>).config;
           delete (s as Record<string, unknown>).response;
@@ -81,9 +84,14 @@ export class PinoNestLogger implements LoggerService {
     this.write('fatal', message, rest);
   }
 
-  private write(level: 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal', message: unknown, rest: unknown[]): void {
+  private write(
+    level: 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal',
+    message: unknown,
+    rest: unknown[],
+  ): void {
     // Nest appends the context (class name) as the last string argument.
-    const context = rest.length > 0 && typeof rest[rest.length - 1] === 'string' ? (rest.pop() as string) : undefined;
+    const context =
+      rest.length > 0 && typeof rest[rest.length - 1] === 'string' ? (rest.pop() as string) : undefined;
     if (typeof message === 'object' && message !== null && !(message instanceof Error)) {
       const msg = typeof rest[0] === 'string' ? rest[0] : undefined;
       this.root[level]({ context, ...(message as object) }, msg);

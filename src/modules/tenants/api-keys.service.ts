@@ -39,7 +39,10 @@ export class ApiKeysService implements OnModuleInit, OnModuleDestroy {
     this.publisher = this.redis.create('api-key-revocations-pub');
     this.subscriber = this.redis.create('api-key-revocations-sub');
     this.subscriber.subscribe(REVOCATION_CHANNEL).catch((err: Error) => {
-      this.logger.warn({ err: err.message }, 'could not subscribe to key revocations; cached keys expire by TTL');
+      this.logger.warn(
+        { err: err.message },
+        'could not subscribe to key revocations; cached keys expire by TTL',
+      );
     });
     this.subscriber.on('message', (_channel: string, lookupId: string) => this.forget(lookupId));
   }
@@ -50,7 +53,11 @@ export class ApiKeysService implements OnModuleInit, OnModuleDestroy {
 
   async create(tenantId: string, name: string): Promise<CreatedApiKeyResponseDto> {
     const key = generateApiKey();
-    const row = await this.repo.insertKey(tenantId, { name, lookupId: key.lookupId, secretHash: key.secretHash });
+    const row = await this.repo.insertKey(tenantId, {
+      name,
+      lookupId: key.lookupId,
+      secretHash: key.secretHash,
+    });
     return { ...toDto(row), apiKey: key.plaintext };
   }
 
@@ -79,7 +86,11 @@ export class ApiKeysService implements OnModuleInit, OnModuleDestroy {
     const principal = { tenantId: row.tenantId, apiKeyId: row.id };
     if (this.config.apiKeyCacheTtlMs > 0) {
       if (this.cache.size > 10000) this.cache.clear();
-      this.cache.set(plaintext, { ...principal, lookupId: row.lookupId, expiresAt: Date.now() + this.config.apiKeyCacheTtlMs });
+      this.cache.set(plaintext, {
+        ...principal,
+        lookupId: row.lookupId,
+        expiresAt: Date.now() + this.config.apiKeyCacheTtlMs,
+      });
     }
     return principal;
   }

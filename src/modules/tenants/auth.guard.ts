@@ -18,17 +18,24 @@ export class AuthGuard implements CanActivate {
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const mode =
-      this.reflector.getAllAndOverride<AuthMode | undefined>(AUTH_MODE, [ctx.getHandler(), ctx.getClass()]) ?? 'tenant';
+      this.reflector.getAllAndOverride<AuthMode | undefined>(AUTH_MODE, [ctx.getHandler(), ctx.getClass()]) ??
+      'tenant';
     if (mode === 'public') return true;
     const req = ctx.switchToHttp().getRequest<AuthenticatedRequest>();
     const token = bearerToken(req);
 
     if (mode === 'admin') {
       if (!this.config.platformAdminToken) {
-        throw new DomainError('FORBIDDEN', 'Tenant creation is disabled: PLATFORM_ADMIN_TOKEN is not configured');
+        throw new DomainError(
+          'FORBIDDEN',
+          'Tenant creation is disabled: PLATFORM_ADMIN_TOKEN is not configured',
+        );
       }
       if (!token || !constantTimeEquals(token, this.config.platformAdminToken)) {
-        throw new DomainError('UNAUTHORIZED', 'A valid platform admin token is required (Authorization: Bearer <token>)');
+        throw new DomainError(
+          'UNAUTHORIZED',
+          'A valid platform admin token is required (Authorization: Bearer <token>)',
+        );
       }
       return true;
     }

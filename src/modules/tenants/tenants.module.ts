@@ -12,7 +12,13 @@ import { TenantsService } from './tenants.service';
 @Module({
   imports: [TypeOrmModule.forFeature([Tenant, ApiKey])],
   controllers: [TenantsController, ApiKeysController],
-  providers: [TenantsRepository, TenantsService, ApiKeysService, AuthGuard, { provide: APP_GUARD, useExisting: AuthGuard }],
+  providers: [
+    TenantsRepository,
+    TenantsService,
+    ApiKeysService,
+    AuthGuard,
+    { provide: APP_GUARD, useExisting: AuthGuard },
+  ],
   exports: [ApiKeysService, AuthGuard],
 })
 export class TenantsModule {}

@@ -8,7 +8,10 @@ import { Tenant } from './tenant.entity';
 export class TenantsRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  async createWithKey(name: string, key: Pick<ApiKey, 'name' | 'lookupId' | 'secretHash'>): Promise<{ tenant: Tenant; apiKey: ApiKey }> {
+  async createWithKey(
+    name: string,
+    key: Pick<ApiKey, 'name' | 'lookupId' | 'secretHash'>,
+  ): Promise<{ tenant: Tenant; apiKey: ApiKey }> {
     return this.db.transaction(async (m) => {
       const tenant = await m.save(m.create(Tenant, { name }));
       const apiKey = await m.save(m.create(ApiKey, { ...key, tenantId: tenant.id }));
@@ -41,10 +44,10 @@ export class TenantsRepository {
   /** Returns the revoked key's lookup id, or null when the tenant has no such key. */
   async revokeKey(tenantId: string, keyId: string): Promise<string | null> {
     // TypeORM answers UPDATE … RETURNING with [rows, affectedCount] on PostgreSQL.
-    const [rows] = (await this.db.query(
+    const [rows] = await this.db.query<[{ lookup_id: string }[], number]>(
       `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 AND tenant_id = $2 RETURNING lookup_id`,
       [keyId, tenantId],
-    )) as [{ lookup_id: string }[], number];
+    );
     return rows[0]?.lookup_id ?? null;
   }
 }

@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { PkpassModule } from '../../integrations/pkpass/pkpass.module';
+import { CampaignsModule } from '../campaigns/campaigns.module';
+import { LinksModule } from '../links/links.module';
+import { WalletConfigurationsModule } from '../wallet-configurations/wallet-configurations.module';
+import { PassContentService } from './pass-content.service';
+import { PassIssuingController } from './pass-issuing.controller';
+import { PassIssuingService } from './pass-issuing.service';
+import { PassesRepository } from './passes.repository';
+
+@Module({
+  imports: [PkpassModule, CampaignsModule, LinksModule, WalletConfigurationsModule],
+  controllers: [PassIssuingController],
+  providers: [PassesRepository, PassContentService, PassIssuingService],
+  exports: [PassesRepository, PassContentService, PassIssuingService],
+})
+export class PassesModule {}

@@ -1,0 +1,126 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { PersonalisationData } from '../campaigns/campaign-template';
+import { Pass } from './pass.entity';
+
+interface PassRow {
+  id: string;
+  tenant_id: string;
+  campaign_id: string;
+  identity: string;
+  serial_number: string;
+  authentication_token: string;
+  pass_type_identifier: string | null;
+  data: PersonalisationData;
+  apple_issued_at: Date | null;
+  google_object_id: string | null;
+  google_object_synced_at: Date | null;
+  google_sync_error: string | null;
+  voided: boolean;
+  change_seq: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export function toPass(r: PassRow): Pass {
+  return Object.assign(new Pass(), {
+    id: r.id,
+    tenantId: r.tenant_id,
+    campaignId: r.campaign_id,
+    identity: r.identity,
+    serialNumber: r.serial_number,
+    authenticationToken: r.authentication_token,
+    passTypeIdentifier: r.pass_type_identifier,
+    data: r.data,
+    appleIssuedAt: r.apple_issued_at,
+    googleObjectId: r.google_object_id,
+    googleObjectSyncedAt: r.google_object_synced_at,
+    googleSyncError: r.google_sync_error,
+    voided: r.voided,
+    changeSeq: r.change_seq,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  });
+}
+
+@Injectable()
+export class PassesRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /**
+   * The pass for (campaign, identity), created on first use. The unique index decides between
+   * concurrent taps: the loser's insert does nothing and it reads the winner's row.
+   */
+  async findOrCreate(input: {
+    tenantId: string;
+    campaignId: string;
+    identity: string;
+    serialNumber: string;
+    authenticationToken: string;
+    passTypeIdentifier: string | null;
+    data: PersonalisationData;
+  }): Promise<{ pass: Pass; created: boolean }> {
+    const inserted = await this.db.query<PassRow[]>(
+      `INSERT INTO passes (tenant_id, campaign_id, identity, serial_number, authentication_token, pass_type_identifier, data)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (campaign_id, identity) DO NOTHING
+       RETURNING *`,
+      [
+        input.tenantId,
+        input.campaignId,
+        input.identity,
+        input.serialNumber,
+        input.authenticationToken,
+        input.passTypeIdentifier,
+        JSON.stringify(input.data),
+      ],
+    );
+    if (inserted[0]) return { pass: toPass(inserted[0]), created: true };
+    const existing = await this.db.query<PassRow[]>(
+      `SELECT * FROM passes WHERE campaign_id = $1 AND identity = $2`,
+      [input.campaignId, input.identity],
+    );
+    if (!existing[0]) throw new Error('pass vanished between insert and select');
+    return { pass: toPass(existing[0]), created: false };
+  }
+
+  async markAppleIssued(passId: string, passTypeIdentifier: string): Promise<void> {
+    await this.db.query(
+      `UPDATE passes SET apple_issued_at = COALESCE(apple_issued_at, now()),
+         pass_type_identifier = COALESCE(pass_type_identifier, $2)
+       WHERE id = $1`,
+      [passId, passTypeIdentifier],
+    );
+  }
+
+  async markGoogleObject(passId: string, objectId: string, error: string | null): Promise<void> {
+    await this.db.query(
+      `UPDATE passes SET google_object_id = $2,
+         google_object_synced_at = CASE WHEN $3::text IS NULL THEN now() ELSE google_object_synced_at END,
+         google_sync_error = $3
+       WHERE id = $1`,
+      [passId, objectId, error],
+    );
+  }
+
+  async findById(id: string): Promise<Pass | null> {
+    const rows = await this.db.query<PassRow[]>(`SELECT * FROM passes WHERE id = $1`, [id]);
+    return rows[0] ? toPass(rows[0]) : null;
+  }
+
+  async findBySerial(serialNumber: string): Promise<Pass | null> {
+    const rows = await this.db.query<PassRow[]>(`SELECT * FROM passes WHERE serial_number = $1`, [
+      serialNumber,
+    ]);
+    return rows[0] ? toPass(rows[0]) : null;
+  }
+
+  async findForTenant(tenantId: string, campaignId: string, serialNumber: string): Promise<Pass | null> {
+    const rows = await this.db.query<PassRow[]>(
+      `SELECT * FROM passes WHERE tenant_id = $1 AND campaign_id = $2 AND serial_number = $3`,
+      [tenantId, campaignId, serialNumber],
+    );
+    return rows[0] ? toPass(rows[0]) : null;
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Every queue, job name and payload in one place. Outbox topics are job names; the relay sends
+ * each to the queue named here, with the outbox row id as the job id (idempotent re-relay).
+ */
+export const QUEUE_NAMES = {
+  google: 'google-wallet',
+  push: 'apple-push',
+} as const;
+export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
+
+export interface JobPayloads {
+  /** Insert or patch a campaign's Google class. */
+  'google.class.sync': { tenantId: string; campaignId: string; contentVersion: number };
+  /** Patch (or re-state) one pass's Google object. */
+  'google.object.sync': { tenantId: string; passId: string };
+  /** One pass changed: push its registered devices. */
+  'push.pass': { tenantId: string; passId: string; changedAt: string };
+  /** A campaign changed: fan out pushes to every device of its passes. */
+  'push.campaign': { tenantId: string; campaignId: string; updateId: string; changedAt: string };
+  /** A slice of a fan-out: push tokens for one pass type. */
+  'push.batch': {
+    tenantId: string;
+    walletConfigurationId: string;
+    passTypeIdentifier: string;
+    updateId: string | null;
+    tokens: string[];
+    changedAt: string;
+  };
+}
+export type JobName = keyof JobPayloads;
+
+export const QUEUE_OF_JOB: Record<JobName, QueueName> = {
+  'google.class.sync': QUEUE_NAMES.google,
+  'google.object.sync': QUEUE_NAMES.google,
+  'push.pass': QUEUE_NAMES.push,
+  'push.campaign': QUEUE_NAMES.push,
+  'push.batch': QUEUE_NAMES.push,
+};
+
+/** Retries with exponential backoff for jobs that talk to Apple or Google. */
+export const DEFAULT_JOB_OPTIONS = {
+  attempts: 12,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: { age: 24 * 3600, count: 100000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+} as const;
+
+export function redisConnectionOptions(redisUrl: string) {
+  const u = new URL(redisUrl);
+  return {
+    host: u.hostname,
+    port: Number(u.port || 6379),
+    username: u.username ? decodeURIComponent(u.username) : undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
+    tls: u.protocol === 'rediss:' ? {} : undefined,
+    maxRetriesPerRequest: null,
+    enableOfflineQueue: true,
+    retryStrategy: (times: number) => Math.min(times * 200, 2000),
+  };
+}
