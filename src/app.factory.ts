@@ -36,7 +36,8 @@ export async function createApiApp(
     genReqId: () => randomUUID(),
     bodyLimit: 12 * 1024 * 1024,
     trustProxy: true,
-    routerOptions: { ignoreDuplicateSlashes: true },
+    // Link tokens travel as a path parameter; Fastify's default limit is 100 characters.
+    routerOptions: { ignoreDuplicateSlashes: true, maxParamLength: 16384 },
     return503OnClosing: true,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {

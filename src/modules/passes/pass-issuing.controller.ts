@@ -21,9 +21,9 @@ export class PassIssuingController {
   @ApiResponse({ status: 200, description: 'Apple: the signed pass (application/vnd.apple.pkpass)' })
   @ApiResponse({ status: 302, description: 'Google: redirect to the Save to Google Wallet link' })
   @ApiResponse({ status: 400, description: 'Malformed link' })
-  @ApiResponse({ status: 401, description: 'Tampered link or unknown signing key' })
+  @ApiResponse({ status: 401, description: 'Tampered or expired link, or unknown signing key' })
   @ApiResponse({ status: 404, description: 'Campaign not found' })
-  @ApiResponse({ status: 410, description: 'Campaign ended or link expired' })
+  @ApiResponse({ status: 410, description: 'Campaign ended' })
   @ApiResponse({ status: 422, description: 'The campaign is not set up for this platform' })
   @ApiResponse({ status: 503, description: 'Google Wallet unreachable; try again' })
   async create(@Param('jwt') jwt: string, @Res() reply: FastifyReply): Promise<void> {
