@@ -12,8 +12,14 @@ describe('tenants and API keys (e2e)', () => {
   it('creates a tenant with the admin token and shows its key once', async () => {
     const res = await t.request('POST', '/api/v1/tenants', { token: ADMIN_TOKEN, body: { name: 'Acme' } });
     expect(res.status).toBe(201);
-    expect(res.body).toEqual({ id: expect.any(String), name: 'Acme', apiKey: expect.stringMatching(/^wsk_/) });
-    const stored = await t.db.query('SELECT secret_hash, lookup_id FROM api_keys WHERE tenant_id = $1', [res.body.id]);
+    expect(res.body).toEqual({
+      id: expect.any(String),
+      name: 'Acme',
+      apiKey: expect.stringMatching(/^wsk_/),
+    });
+    const stored = await t.db.query('SELECT secret_hash, lookup_id FROM api_keys WHERE tenant_id = $1', [
+      res.body.id,
+    ]);
     expect(stored.rows).toHaveLength(1);
     expect(res.body.apiKey).not.toContain(stored.rows[0].secret_hash.toString('hex'));
     const list = await t.request('GET', '/api/v1/api-keys', { token: res.body.apiKey });
@@ -24,18 +30,26 @@ describe('tenants and API keys (e2e)', () => {
 
   it('refuses tenant creation without, or with a wrong, admin token', async () => {
     expect((await t.request('POST', '/api/v1/tenants', { body: { name: 'x' } })).status).toBe(401);
-    const wrong = await t.request('POST', '/api/v1/tenants', { token: 'not-the-admin-token-xxxxxxxx', body: { name: 'x' } });
+    const wrong = await t.request('POST', '/api/v1/tenants', {
+      token: 'not-the-admin-token-xxxxxxxx',
+      body: { name: 'x' },
+    });
     expect(wrong.status).toBe(401);
     expect(wrong.body.error.code).toBe('UNAUTHORIZED');
     const tenantKey = (await t.createTenant()).apiKey;
-    expect((await t.request('POST', '/api/v1/tenants', { token: tenantKey, body: { name: 'x' } })).status).toBe(401);
+    expect(
+      (await t.request('POST', '/api/v1/tenants', { token: tenantKey, body: { name: 'x' } })).status,
+    ).toBe(401);
   });
 
   it('validates the tenant name', async () => {
     const res = await t.request('POST', '/api/v1/tenants', { token: ADMIN_TOKEN, body: { name: '' } });
     expect(res.status).toBe(400);
     expect(res.body.error.fields[0].field).toBe('name');
-    const extra = await t.request('POST', '/api/v1/tenants', { token: ADMIN_TOKEN, body: { name: 'a', admin: true } });
+    const extra = await t.request('POST', '/api/v1/tenants', {
+      token: ADMIN_TOKEN,
+      body: { name: 'a', admin: true },
+    });
     expect(extra.status).toBe(400);
     expect(extra.body.error.message).toContain('admin');
     const badJson = await t.request('POST', '/api/v1/tenants', {
@@ -51,13 +65,18 @@ describe('tenants and API keys (e2e)', () => {
     for (const path of ['/api/v1/api-keys', '/api/v1/wallet-configurations', '/api/v1/campaigns']) {
       const res = await t.request('GET', path);
       expect(res.status).toBe(401);
-      expect((await t.request('GET', path, { token: 'wsk_aaaaaaaaaaaaaaaa_' + 'b'.repeat(43) })).status).toBe(401);
+      expect((await t.request('GET', path, { token: 'wsk_aaaaaaaaaaaaaaaa_' + 'b'.repeat(43) })).status).toBe(
+        401,
+      );
     }
   });
 
   it('creates, lists and revokes keys; a revoked key answers 401 at once', async () => {
     const tenant = await t.createTenant();
-    const created = await t.request('POST', '/api/v1/api-keys', { token: tenant.apiKey, body: { name: 'second' } });
+    const created = await t.request('POST', '/api/v1/api-keys', {
+      token: tenant.apiKey,
+      body: { name: 'second' },
+    });
     expect(created.status).toBe(201);
     const second = created.body.apiKey as string;
     expect((await t.request('GET', '/api/v1/api-keys', { token: second })).status).toBe(200);

@@ -25,7 +25,8 @@ export async function ensureDatabaseExists(databaseUrl: string): Promise<boolean
       await client.query(`CREATE DATABASE "${dbName.replace(/"/g, '""')}"`);
     } catch (err) {
       // Another replica created it at the same moment.
-      if ((err as { code?: string }).code !== '42P04' && (err as { code?: string }).code !== '23505') throw err;
+      if ((err as { code?: string }).code !== '42P04' && (err as { code?: string }).code !== '23505')
+        throw err;
       return false;
     }
     return true;
@@ -81,12 +82,19 @@ export async function resolveDevelopmentSecrets(config: AppConfig, log: Logger):
         'INSERT INTO system_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING value',
         [name, make()],
       );
-      if (inserted.rowCount) log.warn({ secret: name }, `generated a development ${name}; set it explicitly in production`);
-      const { rows } = await client.query<{ value: string }>('SELECT value FROM system_secrets WHERE name = $1', [name]);
+      if (inserted.rowCount)
+        log.warn({ secret: name }, `generated a development ${name}; set it explicitly in production`);
+      const { rows } = await client.query<{ value: string }>(
+        'SELECT value FROM system_secrets WHERE name = $1',
+        [name],
+      );
       return rows[0]!.value;
     };
     if (config.linkSigningKeys.length === 0) {
-      const raw = await getOrCreate('LINK_SIGNING_KEYS', () => `dev1:${randomBytes(32).toString('base64url')}`);
+      const raw = await getOrCreate(
+        'LINK_SIGNING_KEYS',
+        () => `dev1:${randomBytes(32).toString('base64url')}`,
+      );
       config.linkSigningKeys = parseLinkSigningKeys(raw);
       log.warn({}, 'LINK_SIGNING_KEYS not set: using the development key stored in the database');
     }

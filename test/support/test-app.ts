@@ -66,7 +66,12 @@ export function baseEnv(dbName: string, overrides: Record<string, string> = {}):
   };
 }
 
-export async function request<T = any>(baseUrl: string, method: string, path: string, opts: RequestOptions = {}): Promise<HttpResult<T>> {
+export async function request<T = any>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  opts: RequestOptions = {},
+): Promise<HttpResult<T>> {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   let body: string | Buffer | undefined;
@@ -86,7 +91,10 @@ export async function request<T = any>(baseUrl: string, method: string, path: st
 }
 
 /** Boots the real app (Fastify, PostgreSQL, Redis) on a random port with its own database. */
-export async function startTestApp(overrides: Record<string, string> = {}, dbName?: string): Promise<TestApp> {
+export async function startTestApp(
+  overrides: Record<string, string> = {},
+  dbName?: string,
+): Promise<TestApp> {
   const name = dbName ?? (await createTestDatabase());
   const env = baseEnv(name, overrides);
   const config = loadConfig(env);
@@ -108,7 +116,10 @@ export async function startTestApp(overrides: Record<string, string> = {}, dbNam
     env,
     request: (method, path, opts) => request(url, method, path, opts),
     async createTenant(tenantName = 'Test tenant') {
-      const res = await request(url, 'POST', '/api/v1/tenants', { token: ADMIN_TOKEN, body: { name: tenantName } });
+      const res = await request(url, 'POST', '/api/v1/tenants', {
+        token: ADMIN_TOKEN,
+        body: { name: tenantName },
+      });
       if (res.status !== 201) throw new Error(`tenant creation failed: ${res.status} ${res.text}`);
       return res.body as { id: string; apiKey: string };
     },
@@ -122,7 +133,9 @@ export async function startTestApp(overrides: Record<string, string> = {}, dbNam
 }
 
 /** A worker process in-process (ROLE=worker) against the same database and Redis. */
-export async function startTestWorker(env: Record<string, string>): Promise<{ ctx: INestApplicationContext; logs: LogCapture }> {
+export async function startTestWorker(
+  env: Record<string, string>,
+): Promise<{ ctx: INestApplicationContext; logs: LogCapture }> {
   const logs = new LogCapture();
   const ctx = await createWorkerContext(loadConfig({ ...env, ROLE: 'worker' }), { logDestination: logs });
   return { ctx, logs };

@@ -42,7 +42,11 @@ export class RedisConnectionFactory implements OnApplicationShutdown {
 @Module({
   providers: [
     RedisConnectionFactory,
-    { provide: REDIS, inject: [RedisConnectionFactory], useFactory: (f: RedisConnectionFactory) => f.create('shared') },
+    {
+      provide: REDIS,
+      inject: [RedisConnectionFactory],
+      useFactory: (f: RedisConnectionFactory) => f.create('shared'),
+    },
   ],
   exports: [RedisConnectionFactory, REDIS],
 })

@@ -62,7 +62,10 @@ export class HealthService {
       timed(() => this.db.query('SELECT 1')).then((r) => ['database', r] as const),
       timed(() => this.redis.ping()).then((r) => ['redis', r] as const),
       ...this.contributors.map((c) =>
-        c.check().catch((err: Error) => ({ status: 'down' as const, error: err.message })).then((r) => [c.name, r] as const),
+        c
+          .check()
+          .catch((err: Error) => ({ status: 'down' as const, error: err.message }))
+          .then((r) => [c.name, r] as const),
       ),
     ]);
     const checks = Object.fromEntries(entries);
