@@ -10,6 +10,7 @@ import { LinksModule } from './modules/links/links.module';
 import { OutboxModule } from './modules/outbox/outbox.module';
 import { PassesModule } from './modules/passes/passes.module';
 import { redisConnectionOptions } from './queues/queues';
+import { GoogleSyncWorkerModule } from './modules/google-sync/google-sync.module';
 import { HealthModule } from './modules/health/health.module';
 import { MetricsModule } from './modules/metrics/metrics.module';
 import { TenantsModule } from './modules/tenants/tenants.module';
@@ -49,6 +50,7 @@ export class AppModule {
         HealthModule,
         TenantsModule,
         WalletConfigurationsModule,
+        ...(config.role === 'api' ? [] : [GoogleSyncWorkerModule]),
       ],
     };
   }

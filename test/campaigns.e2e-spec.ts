@@ -83,6 +83,37 @@ describe('campaigns (e2e)', () => {
     }
   });
 
+  it('retries a PENDING class in the background until it is SYNCED', async () => {
+    google.setOutage(true);
+    let id: string;
+    try {
+      const res = await t.request('POST', '/api/v1/campaigns', { token: key, body: campaignBody(configId) });
+      expect(res.body.google.syncStatus).toBe('PENDING');
+      id = res.body.id;
+    } finally {
+      google.setOutage(false);
+    }
+    const deadline = Date.now() + 20000;
+    let status = 'PENDING';
+    let classId = '';
+    while (Date.now() < deadline && status !== 'SYNCED') {
+      await new Promise((r) => setTimeout(r, 250));
+      const got = await t.request('GET', `/api/v1/campaigns/${id}`, { token: key });
+      status = got.body.google.syncStatus;
+      classId = got.body.google.classId;
+    }
+    expect(status).toBe('SYNCED');
+    expect(google.classes.has(classId)).toBe(true);
+  });
+
+  it('marks the class FAILED with the error when Google refuses it', async () => {
+    google.failNext('/walletobjects/v1/offerClass', 403);
+    const res = await t.request('POST', '/api/v1/campaigns', { token: key, body: campaignBody(configId) });
+    expect(res.status).toBe(201);
+    expect(res.body.google.syncStatus).toBe('FAILED');
+    expect(res.body.google.lastError).toMatch(/403|ermission/);
+  });
+
   it('validates every field with a 400 naming it', async () => {
     const cases: [Record<string, unknown>, string][] = [
       [{ passStyle: 'boardingPass' }, 'passStyle'],

@@ -6,12 +6,13 @@ import { WalletConfigurationsModule } from '../wallet-configurations/wallet-conf
 import { PassContentService } from './pass-content.service';
 import { PassIssuingController } from './pass-issuing.controller';
 import { PassIssuingService } from './pass-issuing.service';
+import { PassGoogleObjectService } from './pass-google-object.service';
 import { PassesRepository } from './passes.repository';
 
 @Module({
   imports: [PkpassModule, CampaignsModule, LinksModule, WalletConfigurationsModule],
   controllers: [PassIssuingController],
-  providers: [PassesRepository, PassContentService, PassIssuingService],
-  exports: [PassesRepository, PassContentService, PassIssuingService],
+  providers: [PassesRepository, PassContentService, PassIssuingService, PassGoogleObjectService],
+  exports: [PassesRepository, PassContentService, PassIssuingService, PassGoogleObjectService],
 })
 export class PassesModule {}

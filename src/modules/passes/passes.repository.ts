@@ -104,6 +104,10 @@ export class PassesRepository {
     );
   }
 
+  async recordGoogleError(passId: string, error: string): Promise<void> {
+    await this.db.query(`UPDATE passes SET google_sync_error = $2 WHERE id = $1`, [passId, error]);
+  }
+
   async findById(id: string): Promise<Pass | null> {
     const rows = await this.db.query<PassRow[]>(`SELECT * FROM passes WHERE id = $1`, [id]);
     return rows[0] ? toPass(rows[0]) : null;
