@@ -120,7 +120,8 @@ const SERVER_CERT_UNTRUSTED = new Set([
 ]);
 
 interface PushRequest {
-  path: string;
+  /** The caller's token string (kept instead of the path: queued pushes stay small). */
+  token: string;
   topic: string;
   resolve: (res: ApnsResponse) => void;
   reject: (err: ApnsError) => void;
@@ -169,6 +170,9 @@ interface SessionState {
  * - Every request has a deadline (`requestTimeoutMs`) counted from the moment its stream opens;
  *   on expiry the stream is cancelled, the push rejects with `ApnsError('timeout')`, and the
  *   session is pinged so a silently dead connection gets replaced.
+ * - The queue is unbounded (~400 bytes per waiting push). A fan-out of 100,000 queued at once
+ *   works, but feeding the connection a few thousand at a time keeps a worker's heap far smaller.
+ * - The socket is unref'd: an idle connection does not keep the process alive; pending pushes do.
  */
 export class ApnsConnection {
   readonly origin: string;
@@ -250,7 +254,7 @@ export class ApnsConnection {
     }
     return new Promise<ApnsResponse>((resolve, reject) => {
       this.queue.push({
-        path: `/3/device/${pushToken}`,
+        token: pushToken,
         topic,
         resolve,
         reject,
@@ -401,7 +405,7 @@ export class ApnsConnection {
   private dispatch(state: SessionState, req: PushRequest): void {
     const headers: OutgoingHttpHeaders = {
       ':method': 'POST',
-      ':path': req.path,
+      ':path': `/3/device/${req.token}`,
       'apns-topic': req.topic,
       'apns-push-type': 'background',
       'apns-priority': '5',
