@@ -14,12 +14,13 @@ export interface JobPayloads {
   /** Patch (or re-state) one pass's Google object. */
   'google.object.sync': { tenantId: string; passId: string };
   /** One pass changed: push its registered devices. */
-  'push.pass': { tenantId: string; passId: string; changedAt: string };
+  'push.pass': { tenantId: string; passId: string; changeSeq: string; changedAt: string };
   /** A campaign changed: fan out pushes to every device of its passes. */
   'push.campaign': { tenantId: string; campaignId: string; updateId: string; changedAt: string };
   /** A slice of a fan-out: push tokens for one pass type. */
   'push.batch': {
     tenantId: string;
+    campaignId: string;
     walletConfigurationId: string;
     passTypeIdentifier: string;
     updateId: string | null;
@@ -40,7 +41,7 @@ export const QUEUE_OF_JOB: Record<JobName, QueueName> = {
 /** Retries with exponential backoff for jobs that talk to Apple or Google. */
 export const DEFAULT_JOB_OPTIONS = {
   attempts: 12,
-  backoff: { type: 'exponential', delay: 1000 },
+  backoff: { type: 'exponential', delay: 1000, jitter: 0.5 },
   removeOnComplete: { age: 24 * 3600, count: 100000 },
   removeOnFail: { age: 7 * 24 * 3600 },
 } as const;

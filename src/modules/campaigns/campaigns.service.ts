@@ -23,7 +23,8 @@ import { findTemplateTokenError } from './template/template-renderer';
 
 /** Hooks other modules register to act inside the transaction that changes a campaign's content. */
 export interface CampaignContentChangeHook {
-  onCampaignContentChanged(m: EntityManager, campaign: Campaign): Promise<void>;
+  /** May return the id of a campaign update it started (for progress polling). */
+  onCampaignContentChanged(m: EntityManager, campaign: Campaign): Promise<string | void>;
 }
 
 @Injectable()
@@ -143,6 +144,7 @@ export class CampaignsService {
     const contentChanged = template !== undefined || setImages.length > 0 || removeImages.length > 0;
 
     let googleToSync = false;
+    let updateId: string | undefined;
     await this.repo.transaction(async (m) => {
       const current = await this.repo.findForUpdate(m, tenantId, id);
       if (!current) throw DomainError.notFound('CAMPAIGN_NOT_FOUND', 'Campaign');
@@ -173,7 +175,10 @@ export class CampaignsService {
           });
         }
         const changed = (await this.repo.findForUpdate(m, tenantId, id))!;
-        for (const hook of this.contentHooks) await hook.onCampaignContentChanged(m, changed);
+        for (const hook of this.contentHooks) {
+          const started = await hook.onCampaignContentChanged(m, changed);
+          if (started) updateId = started;
+        }
       }
     });
     let campaign = await this.mustFind(tenantId, id);
@@ -183,7 +188,7 @@ export class CampaignsService {
       });
       campaign = await this.mustFind(tenantId, id);
     }
-    return this.toDto(campaign);
+    return { ...this.toDto(campaign), ...(updateId ? { updateId } : {}) };
   }
 
   /** Ends the campaign: its links answer 410 from now on. Idempotent. */

@@ -209,3 +209,9 @@ export function validateLinkRequest(
   if (expiry !== undefined) value.expiresAt = expiry;
   return { ok: true, value };
 }
+
+/** Why `value` is not a personalisation object (contact or voucher), or `null` when it is. */
+export function personalisationObjectProblem(value: unknown, at: string): string | null {
+  if (!isPlainObject(value)) return `${at} must be an object`;
+  return personalisationProblem(value, at, { chars: 0 });
+}

@@ -1,0 +1,54 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsObject, IsOptional } from 'class-validator';
+
+export class UpdatePassDto {
+  @ApiPropertyOptional({ description: 'Contact attributes to set (merged into the pass data)', example: { firstName: 'Ada' } })
+  @IsOptional()
+  @IsObject()
+  contact?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ description: 'Voucher attributes to set (merged into the pass data)', example: { value: '20%' } })
+  @IsOptional()
+  @IsObject()
+  voucher?: Record<string, unknown>;
+}
+
+export class PassResponseDto {
+  @ApiProperty() serialNumber!: string;
+  @ApiProperty({ enum: ['APPLE', 'GOOGLE'], isArray: true, description: 'Platforms the pass was added to' })
+  platforms!: ('APPLE' | 'GOOGLE')[];
+  @ApiProperty() registeredDevices!: number;
+  @ApiProperty() voided!: boolean;
+  @ApiProperty({ example: { contact: { id: 'c-1' }, voucher: { code: 'SUMMER-001' } } })
+  data!: { contact: Record<string, unknown>; voucher: Record<string, unknown> };
+  @ApiPropertyOptional({ nullable: true, type: String }) googleObjectId!: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String }) googleSyncError!: string | null;
+  @ApiProperty() createdAt!: string;
+  @ApiProperty() updatedAt!: string;
+}
+
+export class CampaignStatsDto {
+  @ApiProperty({ example: { apple: 10, google: 4, total: 12 } })
+  passes!: { apple: number; google: number; total: number; voided: number };
+  @ApiProperty({ description: 'Apple devices registered for updates of this campaign’s passes' })
+  appleDevicesRegistered!: number;
+  @ApiProperty({ example: { sent: 100, failed: 2, unregistered: 1, pending: 0 } })
+  pushes!: { sent: number; failed: number; unregistered: number; pending: number };
+  @ApiProperty({ example: { synced: 4, failed: 0 } })
+  googleObjects!: { synced: number; failed: number };
+  @ApiProperty({ example: { classId: '338….campaign_…', syncStatus: 'SYNCED' }, nullable: true })
+  googleClass!: { classId: string; syncStatus: string; lastError: string | null } | null;
+}
+
+export class CampaignUpdateDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() campaignId!: string;
+  @ApiProperty({ enum: ['PENDING', 'RUNNING', 'DONE', 'COALESCED'] }) status!: string;
+  @ApiProperty({ nullable: true, type: Number, description: 'Push tokens to notify; null until the fan-out has counted them' })
+  total!: number | null;
+  @ApiProperty() sent!: number;
+  @ApiProperty() failed!: number;
+  @ApiProperty({ description: 'sent + failed' }) done!: number;
+  @ApiProperty() createdAt!: string;
+  @ApiPropertyOptional({ nullable: true, type: String }) finishedAt!: string | null;
+}

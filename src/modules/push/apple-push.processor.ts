@@ -1,0 +1,171 @@
+import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Logger } from '@nestjs/common';
+import { Job, Queue, UnrecoverableError } from 'bullmq';
+import { DEFAULT_JOB_OPTIONS, JobPayloads, QUEUE_NAMES } from '../../queues/queues';
+import { MetricsService } from '../metrics/metrics.service';
+import { ApplePusherService, PushRoundResult } from './apple-pusher.service';
+import { PushRepository, PushTarget } from './push.repository';
+
+/** Push tokens per batch job of a campaign fan-out. */
+export const FANOUT_BATCH_SIZE = 500;
+const FANOUT_PAGE = 5000;
+
+type PushJob =
+  | Job<JobPayloads['push.pass'], unknown, 'push.pass'>
+  | Job<JobPayloads['push.campaign'], unknown, 'push.campaign'>
+  | Job<JobPayloads['push.batch'], unknown, 'push.batch'>;
+
+class RetryLaterError extends Error {}
+
+/**
+ * The Apple push queue. A pass change pushes that pass's devices; a campaign change fans out
+ * into batch jobs of 500 push tokens with deterministic ids, so a re-run fan-out adds nothing twice.
+ */
+@Processor(QUEUE_NAMES.push, { concurrency: 32 })
+export class ApplePushProcessor extends WorkerHost {
+  private readonly logger = new Logger(ApplePushProcessor.name);
+
+  constructor(
+    private readonly repo: PushRepository,
+    private readonly pusher: ApplePusherService,
+    @InjectQueue(QUEUE_NAMES.push) private readonly queue: Queue,
+    metrics: MetricsService,
+  ) {
+    super();
+    const pushQueue = this.queue;
+    metrics.gauge('push_queue_jobs', 'Jobs in the Apple push queue by state', ['state'], async function () {
+      const counts = await pushQueue.getJobCounts('waiting', 'active', 'delayed', 'failed').catch(() => ({}) as Record<string, number>);
+      for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+    });
+  }
+
+  async process(job: PushJob): Promise<unknown> {
+    switch (job.name) {
+      case 'push.pass':
+        return this.pushPass(job as Job<JobPayloads['push.pass']>);
+      case 'push.campaign':
+        return this.fanOut(job.data);
+      case 'push.batch':
+        return this.pushBatch(job as Job<JobPayloads['push.batch']>);
+    }
+  }
+
+  private async pushPass(job: Job<JobPayloads['push.pass']>): Promise<string> {
+    const pass = await this.repo.passForPush(job.data.passId);
+    if (!pass || pass.tenant_id !== job.data.tenantId) return 'gone';
+    // A later change of the same pass has its own job, which will push: this one coalesces into it.
+    if (BigInt(pass.change_seq) > BigInt(job.data.changeSeq) && job.attemptsMade === 0) return 'coalesced';
+    const targets = await this.repo.targetsForPass(pass.id);
+    const byType = groupByType(targets);
+    const totals = { sent: 0, failed: 0, unregistered: 0 };
+    const retry: string[] = [];
+    for (const [passTypeIdentifier, tokens] of byType) {
+      const r = await this.pusher.push({
+        walletConfigurationId: pass.wallet_configuration_id,
+        passTypeIdentifier,
+        tokens,
+        dedupeKey: `job:${job.id}`,
+        changedAt: job.data.changedAt,
+      });
+      add(totals, r);
+      retry.push(...r.retry);
+    }
+    await this.repo.recordOutcomes(pass.tenant_id, pass.campaign_id, null, totals);
+    if (retry.length > 0) this.retryLater(job, retry.length);
+    return `sent ${totals.sent}`;
+  }
+
+  private async fanOut(data: JobPayloads['push.campaign']): Promise<string> {
+    const decision = await this.repo.startCampaignUpdate(data.updateId, data.campaignId);
+    if (decision === 'coalesced') return 'coalesced into a newer update';
+    // 'already': a crashed run is re-running; batch ids are deterministic, so re-adding is harmless.
+    const campaign = await this.repo.campaignConfig(data.campaignId);
+    if (!campaign) return 'gone';
+    let after: PushTarget | null = null;
+    let batchIndex = 0;
+    let total = 0;
+    let pending: PushTarget[] = [];
+    const flush = async (items: PushTarget[]) => {
+      const jobs = chunkByType(items, FANOUT_BATCH_SIZE).map(([passTypeIdentifier, tokens]) => ({
+        name: 'push.batch' as const,
+        data: {
+          tenantId: data.tenantId,
+          campaignId: data.campaignId,
+          walletConfigurationId: campaign.walletConfigurationId,
+          passTypeIdentifier,
+          updateId: data.updateId,
+          tokens,
+          changedAt: data.changedAt,
+        } satisfies JobPayloads['push.batch'],
+        opts: { ...DEFAULT_JOB_OPTIONS, jobId: `cu-${data.updateId}-${batchIndex++}` },
+      }));
+      if (jobs.length > 0) await this.queue.addBulk(jobs);
+    };
+    for (;;) {
+      const page = await this.repo.campaignTargetsPage(data.campaignId, after, FANOUT_PAGE);
+      if (page.length === 0) break;
+      total += page.length;
+      after = page[page.length - 1]!;
+      pending.push(...page);
+      // Emit only whole batches until the end, so batch boundaries (and ids) are the same on a re-run.
+      const whole = pending.length - (pending.length % FANOUT_BATCH_SIZE);
+      if (whole > 0) {
+        await flush(pending.slice(0, whole));
+        pending = pending.slice(whole);
+      }
+    }
+    await flush(pending);
+    await this.repo.setUpdateTotal(data.updateId, total);
+    return `fanned out ${total} tokens`;
+  }
+
+  private async pushBatch(job: Job<JobPayloads['push.batch']>): Promise<string> {
+    const d = job.data;
+    const r = await this.pusher.push({
+      walletConfigurationId: d.walletConfigurationId,
+      passTypeIdentifier: d.passTypeIdentifier,
+      tokens: d.tokens,
+      dedupeKey: `job:${job.id}`,
+      changedAt: d.changedAt,
+    });
+    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const retry = r.retry;
+    await this.repo.recordOutcomes(d.tenantId, d.campaignId, d.updateId, {
+      sent: r.sent,
+      failed: r.failed + (lastAttempt ? retry.length : 0),
+      unregistered: r.unregistered,
+    });
+    if (r.certificateError) throw new UnrecoverableError(r.certificateError);
+    if (retry.length > 0 && !lastAttempt) {
+      // Only the tokens still owed are retried.
+      await job.updateData({ ...d, tokens: retry });
+      this.retryLater(job, retry.length);
+    }
+    return `sent ${r.sent}`;
+  }
+
+  private retryLater(job: Job, n: number): never {
+    this.logger.warn({ jobId: job.id, job: job.name, tokens: n, attempt: job.attemptsMade + 1 }, 'some pushes will be retried');
+    throw new RetryLaterError(`${n} pushes to retry`);
+  }
+}
+
+function groupByType(targets: PushTarget[]): Map<string, string[]> {
+  const m = new Map<string, string[]>();
+  for (const t of targets) m.set(t.passTypeIdentifier, [...(m.get(t.passTypeIdentifier) ?? []), t.pushToken]);
+  return m;
+}
+
+function chunkByType(items: PushTarget[], size: number): [string, string[]][] {
+  const out: [string, string[]][] = [];
+  for (const [type, tokens] of groupByType(items)) {
+    for (let i = 0; i < tokens.length; i += size) out.push([type, tokens.slice(i, i + size)]);
+  }
+  return out;
+}
+
+function add(totals: { sent: number; failed: number; unregistered: number }, r: PushRoundResult): void {
+  totals.sent += r.sent;
+  totals.failed += r.failed;
+  totals.unregistered += r.unregistered;
+}

@@ -1,0 +1,133 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+
+export interface PushTarget {
+  pushToken: string;
+  passTypeIdentifier: string;
+}
+
+/** The push side's queries: who to push, and what happened. */
+@Injectable()
+export class PushRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  async passForPush(passId: string) {
+    const rows = await this.db.query<
+      { id: string; tenant_id: string; campaign_id: string; change_seq: string; wallet_configuration_id: string }[]
+    >(
+      `SELECT p.id, p.tenant_id, p.campaign_id, p.change_seq, c.wallet_configuration_id
+         FROM passes p JOIN campaigns c ON c.id = p.campaign_id WHERE p.id = $1`,
+      [passId],
+    );
+    return rows[0] ?? null;
+  }
+
+  async campaignConfig(campaignId: string): Promise<{ walletConfigurationId: string } | null> {
+    const rows = await this.db.query<{ wallet_configuration_id: string }[]>(`SELECT wallet_configuration_id FROM campaigns WHERE id = $1`, [
+      campaignId,
+    ]);
+    return rows[0] ? { walletConfigurationId: rows[0].wallet_configuration_id } : null;
+  }
+
+  async targetsForPass(passId: string): Promise<PushTarget[]> {
+    const rows = await this.db.query<{ push_token: string; pass_type_identifier: string }[]>(
+      `SELECT DISTINCT d.push_token, p.pass_type_identifier
+         FROM registrations r JOIN devices d ON d.id = r.device_id JOIN passes p ON p.id = r.pass_id
+        WHERE r.pass_id = $1 AND p.pass_type_identifier IS NOT NULL`,
+      [passId],
+    );
+    return rows.map((r) => ({ pushToken: r.push_token, passTypeIdentifier: r.pass_type_identifier }));
+  }
+
+  /** One page of a campaign's distinct (pass type, push token) pairs, in key order after `after`. */
+  async campaignTargetsPage(campaignId: string, after: PushTarget | null, limit: number): Promise<PushTarget[]> {
+    const rows = await this.db.query<{ push_token: string; pass_type_identifier: string }[]>(
+      `SELECT DISTINCT p.pass_type_identifier, d.push_token
+         FROM passes p JOIN registrations r ON r.pass_id = p.id JOIN devices d ON d.id = r.device_id
+        WHERE p.campaign_id = $1 AND p.pass_type_identifier IS NOT NULL
+          AND ($2::text IS NULL OR (p.pass_type_identifier, d.push_token) > ($2::text, $3::text))
+        ORDER BY p.pass_type_identifier, d.push_token
+        LIMIT $4`,
+      [campaignId, after?.passTypeIdentifier ?? null, after?.pushToken ?? null, limit],
+    );
+    return rows.map((r) => ({ pushToken: r.push_token, passTypeIdentifier: r.pass_type_identifier }));
+  }
+
+  /** Deletes every registration of a push token APNs reported dead, if the device still has that token. */
+  async removePushToken(pushToken: string): Promise<number> {
+    return this.db.transaction(async (m) => {
+      const devices = await m.query<{ id: string }[]>(`SELECT id FROM devices WHERE push_token = $1 FOR UPDATE`, [pushToken]);
+      if (devices.length === 0) return 0;
+      const ids = devices.map((d) => d.id);
+      const [, removed] = await m.query<[unknown[], number]>(`DELETE FROM registrations WHERE device_id = ANY($1::uuid[])`, [ids]);
+      await m.query(`DELETE FROM devices WHERE id = ANY($1::uuid[])`, [ids]);
+      return removed;
+    });
+  }
+
+  /** Returns true when this is the newest pending update of the campaign (older pending ones coalesce into it). */
+  async startCampaignUpdate(updateId: string, campaignId: string): Promise<'start' | 'coalesced' | 'already'> {
+    return this.db.transaction(async (m) => {
+      const rows = await m.query<{ status: string; created_at: Date }[]>(
+        `SELECT status, created_at FROM campaign_updates WHERE id = $1 FOR UPDATE`,
+        [updateId],
+      );
+      const row = rows[0];
+      if (!row) return 'coalesced';
+      if (row.status !== 'PENDING') return 'already';
+      const newer = await m.query<{ id: string }[]>(
+        `SELECT id FROM campaign_updates WHERE campaign_id = $1 AND status = 'PENDING' AND created_at > $2 LIMIT 1`,
+        [campaignId, row.created_at],
+      );
+      if (newer.length > 0) {
+        await m.query(`UPDATE campaign_updates SET status = 'COALESCED', total = 0, finished_at = now() WHERE id = $1`, [updateId]);
+        return 'coalesced';
+      }
+      await m.query(`UPDATE campaign_updates SET status = 'RUNNING', started_at = now() WHERE id = $1`, [updateId]);
+      return 'start';
+    });
+  }
+
+  async setUpdateTotal(updateId: string, total: number): Promise<void> {
+    await this.db.query(
+      `UPDATE campaign_updates SET total = $2,
+         status = CASE WHEN sent + failed >= $2 THEN 'DONE' ELSE status END,
+         finished_at = CASE WHEN sent + failed >= $2 THEN now() ELSE finished_at END
+       WHERE id = $1`,
+      [updateId, total],
+    );
+  }
+
+  async getUpdateStatus(updateId: string): Promise<{ status: string; total: number | null } | null> {
+    const rows = await this.db.query<{ status: string; total: number | null }[]>(`SELECT status, total FROM campaign_updates WHERE id = $1`, [
+      updateId,
+    ]);
+    return rows[0] ?? null;
+  }
+
+  async recordOutcomes(
+    tenantId: string,
+    campaignId: string,
+    updateId: string | null,
+    counts: { sent: number; failed: number; unregistered: number },
+  ): Promise<void> {
+    if (counts.sent + counts.failed + counts.unregistered === 0) return;
+    await this.db.query(
+      `INSERT INTO push_counters (campaign_id, tenant_id, sent, failed, unregistered) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (campaign_id) DO UPDATE SET sent = push_counters.sent + EXCLUDED.sent,
+         failed = push_counters.failed + EXCLUDED.failed, unregistered = push_counters.unregistered + EXCLUDED.unregistered,
+         updated_at = now()`,
+      [campaignId, tenantId, counts.sent, counts.failed, counts.unregistered],
+    );
+    if (updateId) {
+      await this.db.query(
+        `UPDATE campaign_updates SET sent = sent + $2, failed = failed + $3,
+           status = CASE WHEN total IS NOT NULL AND sent + $2 + failed + $3 >= total THEN 'DONE' ELSE status END,
+           finished_at = CASE WHEN total IS NOT NULL AND sent + $2 + failed + $3 >= total THEN now() ELSE finished_at END
+         WHERE id = $1`,
+        [updateId, counts.sent, counts.failed + counts.unregistered],
+      );
+    }
+  }
+}
