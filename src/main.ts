@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
 import { createApiApp, createWorkerContext } from './app.factory';
 import { ConfigError, loadConfig } from './config/app-config';
 
@@ -15,10 +16,12 @@ async function main(): Promise<void> {
   }
   if (config.role === 'worker') {
     await createWorkerContext(config);
+    new Logger('Main').log({ role: config.role }, 'wallet-service worker started');
     return;
   }
   const app = await createApiApp(config);
   await app.listen(config.port, '0.0.0.0');
+  new Logger('Main').log({ role: config.role, port: config.port }, 'wallet-service listening');
 }
 
 main().catch((err: unknown) => {

@@ -34,7 +34,9 @@ export class ApplePushProcessor extends WorkerHost {
     super();
     const pushQueue = this.queue;
     metrics.gauge('push_queue_jobs', 'Jobs in the Apple push queue by state', ['state'], async function () {
-      const counts = await pushQueue.getJobCounts('waiting', 'active', 'delayed', 'failed').catch(() => ({}) as Record<string, number>);
+      const counts = await pushQueue
+        .getJobCounts('waiting', 'active', 'delayed', 'failed')
+        .catch(() => ({}));
       for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
     });
   }
@@ -145,7 +147,10 @@ export class ApplePushProcessor extends WorkerHost {
   }
 
   private retryLater(job: Job, n: number): never {
-    this.logger.warn({ jobId: job.id, job: job.name, tokens: n, attempt: job.attemptsMade + 1 }, 'some pushes will be retried');
+    this.logger.warn(
+      { jobId: job.id, job: job.name, tokens: n, attempt: job.attemptsMade + 1 },
+      'some pushes will be retried',
+    );
     throw new RetryLaterError(`${n} pushes to retry`);
   }
 }

@@ -43,10 +43,17 @@ export class ApplePusherService implements OnModuleInit {
     metrics: MetricsService,
   ) {
     this.sentCounter = metrics.counter('apns_pushes_sent_total', 'Pushes APNs accepted');
-    this.failedCounter = metrics.counter('apns_pushes_failed_total', 'Pushes APNs did not accept, by reason', ['reason']);
-    this.latency = metrics.histogram('push_change_to_accept_seconds', 'From the change to APNs accepting the push', [], [
-      0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300,
-    ]);
+    this.failedCounter = metrics.counter(
+      'apns_pushes_failed_total',
+      'Pushes APNs did not accept, by reason',
+      ['reason'],
+    );
+    this.latency = metrics.histogram(
+      'push_change_to_accept_seconds',
+      'From the change to APNs accepting the push',
+      [],
+      [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+    );
   }
 
   onModuleInit(): void {
@@ -74,7 +81,12 @@ export class ApplePusherService implements OnModuleInit {
     result.sent += input.tokens.length - tokens.length;
 
     const connection = this.apns.get(
-      { id: cfg.id, certificatePem: creds.certificatePem, privateKeyPem: creds.privateKeyPem, passphrase: creds.privateKeyPassphrase },
+      {
+        id: cfg.id,
+        certificatePem: creds.certificatePem,
+        privateKeyPem: creds.privateKeyPem,
+        passphrase: creds.privateKeyPassphrase,
+      },
       { url: this.config.apnsUrl, caPem: this.caPem },
     );
     const changedAt = Date.parse(input.changedAt);
@@ -115,7 +127,10 @@ export class ApplePusherService implements OnModuleInit {
           case 'bug':
             result.failed++;
             this.failedCounter.inc({ reason });
-            this.logger.warn({ passTypeIdentifier: input.passTypeIdentifier, reason, outcome }, 'APNs rejected a push');
+            this.logger.warn(
+              { passTypeIdentifier: input.passTypeIdentifier, reason, outcome },
+              'APNs rejected a push',
+            );
             return;
         }
       }),
@@ -131,7 +146,10 @@ export class ApplePusherService implements OnModuleInit {
     for (const token of unregistered) await this.repo.removePushToken(token);
     if (result.certificateError) {
       await this.walletConfigurations.setApnsHealth(cfg.id, 'UNHEALTHY', result.certificateError);
-      this.logger.error({ walletConfigurationId: cfg.id, error: result.certificateError }, 'APNs certificate refused; configuration marked unhealthy');
+      this.logger.error(
+        { walletConfigurationId: cfg.id, error: result.certificateError },
+        'APNs certificate refused; configuration marked unhealthy',
+      );
     } else if (delivered.length > 0 && cfg.apnsStatus === 'UNHEALTHY') {
       await this.walletConfigurations.setApnsHealth(cfg.id, 'OK');
     }

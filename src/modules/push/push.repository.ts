@@ -14,7 +14,13 @@ export class PushRepository {
 
   async passForPush(passId: string) {
     const rows = await this.db.query<
-      { id: string; tenant_id: string; campaign_id: string; change_seq: string; wallet_configuration_id: string }[]
+      {
+        id: string;
+        tenant_id: string;
+        campaign_id: string;
+        change_seq: string;
+        wallet_configuration_id: string;
+      }[]
     >(
       `SELECT p.id, p.tenant_id, p.campaign_id, p.change_seq, c.wallet_configuration_id
          FROM passes p JOIN campaigns c ON c.id = p.campaign_id WHERE p.id = $1`,
@@ -24,9 +30,10 @@ export class PushRepository {
   }
 
   async campaignConfig(campaignId: string): Promise<{ walletConfigurationId: string } | null> {
-    const rows = await this.db.query<{ wallet_configuration_id: string }[]>(`SELECT wallet_configuration_id FROM campaigns WHERE id = $1`, [
-      campaignId,
-    ]);
+    const rows = await this.db.query<{ wallet_configuration_id: string }[]>(
+      `SELECT wallet_configuration_id FROM campaigns WHERE id = $1`,
+      [campaignId],
+    );
     return rows[0] ? { walletConfigurationId: rows[0].wallet_configuration_id } : null;
   }
 
@@ -41,7 +48,11 @@ export class PushRepository {
   }
 
   /** One page of a campaign's distinct (pass type, push token) pairs, in key order after `after`. */
-  async campaignTargetsPage(campaignId: string, after: PushTarget | null, limit: number): Promise<PushTarget[]> {
+  async campaignTargetsPage(
+    campaignId: string,
+    after: PushTarget | null,
+    limit: number,
+  ): Promise<PushTarget[]> {
     const rows = await this.db.query<{ push_token: string; pass_type_identifier: string }[]>(
       `SELECT DISTINCT p.pass_type_identifier, d.push_token
          FROM passes p JOIN registrations r ON r.pass_id = p.id JOIN devices d ON d.id = r.device_id
@@ -57,34 +68,51 @@ export class PushRepository {
   /** Deletes every registration of a push token APNs reported dead, if the device still has that token. */
   async removePushToken(pushToken: string): Promise<number> {
     return this.db.transaction(async (m) => {
-      const devices = await m.query<{ id: string }[]>(`SELECT id FROM devices WHERE push_token = $1 FOR UPDATE`, [pushToken]);
+      const devices = await m.query<{ id: string }[]>(
+        `SELECT id FROM devices WHERE push_token = $1 FOR UPDATE`,
+        [pushToken],
+      );
       if (devices.length === 0) return 0;
       const ids = devices.map((d) => d.id);
-      const [, removed] = await m.query<[unknown[], number]>(`DELETE FROM registrations WHERE device_id = ANY($1::uuid[])`, [ids]);
+      const [, removed] = await m.query<[unknown[], number]>(
+        `DELETE FROM registrations WHERE device_id = ANY($1::uuid[])`,
+        [ids],
+      );
       await m.query(`DELETE FROM devices WHERE id = ANY($1::uuid[])`, [ids]);
       return removed;
     });
   }
 
   /** Returns true when this is the newest pending update of the campaign (older pending ones coalesce into it). */
-  async startCampaignUpdate(updateId: string, campaignId: string): Promise<'start' | 'coalesced' | 'already'> {
+  async startCampaignUpdate(
+    updateId: string,
+    campaignId: string,
+  ): Promise<'start' | 'coalesced' | 'already'> {
     return this.db.transaction(async (m) => {
-      const rows = await m.query<{ status: string; created_at: Date }[]>(
-        `SELECT status, created_at FROM campaign_updates WHERE id = $1 FOR UPDATE`,
+      const rows = await m.query<{ status: string }[]>(
+        `SELECT status FROM campaign_updates WHERE id = $1 FOR UPDATE`,
         [updateId],
       );
       const row = rows[0];
       if (!row) return 'coalesced';
       if (row.status !== 'PENDING') return 'already';
+      // Compared in SQL: timestamps have microseconds, JavaScript dates only milliseconds.
       const newer = await m.query<{ id: string }[]>(
-        `SELECT id FROM campaign_updates WHERE campaign_id = $1 AND status = 'PENDING' AND created_at > $2 LIMIT 1`,
-        [campaignId, row.created_at],
+        `SELECT n.id FROM campaign_updates n, campaign_updates me
+          WHERE me.id = $2 AND n.campaign_id = $1 AND n.id <> me.id AND n.status = 'PENDING' AND n.created_at > me.created_at
+          LIMIT 1`,
+        [campaignId, updateId],
       );
       if (newer.length > 0) {
-        await m.query(`UPDATE campaign_updates SET status = 'COALESCED', total = 0, finished_at = now() WHERE id = $1`, [updateId]);
+        await m.query(
+          `UPDATE campaign_updates SET status = 'COALESCED', total = 0, finished_at = now() WHERE id = $1`,
+          [updateId],
+        );
         return 'coalesced';
       }
-      await m.query(`UPDATE campaign_updates SET status = 'RUNNING', started_at = now() WHERE id = $1`, [updateId]);
+      await m.query(`UPDATE campaign_updates SET status = 'RUNNING', started_at = now() WHERE id = $1`, [
+        updateId,
+      ]);
       return 'start';
     });
   }
@@ -100,9 +128,10 @@ export class PushRepository {
   }
 
   async getUpdateStatus(updateId: string): Promise<{ status: string; total: number | null } | null> {
-    const rows = await this.db.query<{ status: string; total: number | null }[]>(`SELECT status, total FROM campaign_updates WHERE id = $1`, [
-      updateId,
-    ]);
+    const rows = await this.db.query<{ status: string; total: number | null }[]>(
+      `SELECT status, total FROM campaign_updates WHERE id = $1`,
+      [updateId],
+    );
     return rows[0] ?? null;
   }
 
