@@ -1,7 +1,5 @@
-import { writeFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { FakeApns, startFakeApns } from './support/fake-apns';
+import { apnsEnv, startApns } from './support/apns';
+import { FakeApns } from './support/fake-apns';
 import { FakeGoogle, startFakeGoogle } from './support/fake-google';
 import {
   createCampaign,
@@ -24,24 +22,6 @@ import {
   newPushToken,
   register,
 } from './support/wallet-device';
-
-/** APNs endpoint settings for an app under test: the fake's URL and a CA file trusting it. */
-export function apnsEnv(apns: FakeApns): Record<string, string> {
-  const dir = mkdtempSync(join(tmpdir(), 'apns-ca-'));
-  const file = join(dir, 'ca.pem');
-  writeFileSync(file, sharedPki().root.certPem);
-  return { APNS_URL: apns.url, APNS_CA_FILE: file };
-}
-
-export async function startApns(): Promise<FakeApns> {
-  const pki = sharedPki();
-  const server = pki.issueServerCertificate(['127.0.0.1', 'localhost']);
-  return startFakeApns({
-    certPem: server.certPem,
-    keyPem: server.keyPem,
-    caPem: [pki.wwdr.certPem, pki.root.certPem],
-  });
-}
 
 describe('pass updates and pushes (e2e)', () => {
   let t: TestApp;

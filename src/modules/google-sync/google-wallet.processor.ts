@@ -12,7 +12,7 @@ type GoogleJob =
   | Job<JobPayloads['google.object.sync'], unknown, 'google.object.sync'>;
 
 /** Google Wallet writes that retry with backoff: campaign classes and pass objects. */
-@Processor(QUEUE_NAMES.google, { concurrency: 20 })
+@Processor(QUEUE_NAMES.google, { concurrency: 20, lockDuration: 10_000, stalledInterval: 5_000 })
 export class GoogleWalletProcessor extends WorkerHost {
   private readonly logger = new Logger(GoogleWalletProcessor.name);
 

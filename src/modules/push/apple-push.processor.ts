@@ -20,8 +20,10 @@ class RetryLaterError extends Error {}
 /**
  * The Apple push queue. A pass change pushes that pass's devices; a campaign change fans out
  * into batch jobs of 500 push tokens with deterministic ids, so a re-run fan-out adds nothing twice.
+ * Locks are short and renewed every 5 s, so a job of a crashed worker is picked up by another one
+ * within about 15 s.
  */
-@Processor(QUEUE_NAMES.push, { concurrency: 32 })
+@Processor(QUEUE_NAMES.push, { concurrency: 32, lockDuration: 10_000, stalledInterval: 5_000 })
 export class ApplePushProcessor extends WorkerHost {
   private readonly logger = new Logger(ApplePushProcessor.name);
 
@@ -34,9 +36,7 @@ export class ApplePushProcessor extends WorkerHost {
     super();
     const pushQueue = this.queue;
     metrics.gauge('push_queue_jobs', 'Jobs in the Apple push queue by state', ['state'], async function () {
-      const counts = await pushQueue
-        .getJobCounts('waiting', 'active', 'delayed', 'failed')
-        .catch(() => ({}));
+      const counts = await pushQueue.getJobCounts('waiting', 'active', 'delayed', 'failed').catch(() => ({}));
       for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
     });
   }

@@ -11,6 +11,9 @@ import { WalletConfigurationsService } from '../wallet-configurations/wallet-con
 import { MetricsService } from '../metrics/metrics.service';
 import { PushRepository } from './push.repository';
 
+/** Accepted tokens are written to Redis in slices of this size. */
+const REMEMBER_SLICE = 25;
+
 export interface PushRoundResult {
   sent: number;
   unregistered: number;
@@ -90,8 +93,24 @@ export class ApplePusherService implements OnModuleInit {
       { url: this.config.apnsUrl, caPem: this.caPem },
     );
     const changedAt = Date.parse(input.changedAt);
-    const delivered: string[] = [];
     const unregistered: string[] = [];
+    let deliveredAny = false;
+    // Accepted tokens are remembered in small slices as they come, so a crash re-pushes few.
+    let toRemember: string[] = [];
+    let remembering: Promise<unknown> = Promise.resolve();
+    const remember = (force: boolean) => {
+      if (toRemember.length === 0 || (!force && toRemember.length < REMEMBER_SLICE)) return;
+      const slice = toRemember;
+      toRemember = [];
+      remembering = remembering.then(() =>
+        this.redis
+          .multi()
+          .sadd(doneKey, ...slice)
+          .expire(doneKey, 2 * 24 * 3600)
+          .exec()
+          .catch(() => undefined),
+      );
+    };
     await Promise.all(
       tokens.map(async (token) => {
         let res: ApnsResponse | ApnsError;
@@ -104,7 +123,9 @@ export class ApplePusherService implements OnModuleInit {
         const reason = res instanceof Error ? res.kind : (res.reason ?? String(res.status));
         switch (outcome) {
           case 'delivered':
-            delivered.push(token);
+            deliveredAny = true;
+            toRemember.push(token);
+            remember(false);
             result.sent++;
             this.sentCounter.inc();
             if (Number.isFinite(changedAt)) this.latency.observe((Date.now() - changedAt) / 1000);
@@ -135,14 +156,8 @@ export class ApplePusherService implements OnModuleInit {
         }
       }),
     );
-    if (delivered.length > 0) {
-      await this.redis
-        .multi()
-        .sadd(doneKey, ...delivered)
-        .expire(doneKey, 2 * 24 * 3600)
-        .exec()
-        .catch(() => undefined);
-    }
+    remember(true);
+    await remembering;
     for (const token of unregistered) await this.repo.removePushToken(token);
     if (result.certificateError) {
       await this.walletConfigurations.setApnsHealth(cfg.id, 'UNHEALTHY', result.certificateError);
@@ -150,7 +165,7 @@ export class ApplePusherService implements OnModuleInit {
         { walletConfigurationId: cfg.id, error: result.certificateError },
         'APNs certificate refused; configuration marked unhealthy',
       );
-    } else if (delivered.length > 0 && cfg.apnsStatus === 'UNHEALTHY') {
+    } else if (deliveredAny && cfg.apnsStatus === 'UNHEALTHY') {
       await this.walletConfigurations.setApnsHealth(cfg.id, 'OK');
     }
     return result;
