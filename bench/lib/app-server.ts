@@ -64,6 +64,12 @@ let app: NestFastifyApplication | undefined;
 async function start(env: Record<string, string>): Promise<void> {
   try {
     app = await createApiApp(loadConfig(env));
+    // Ctrl-C reaches this process too (same process group); the parent drives the shutdown (stop
+    // message, or the IPC channel closing), so Nest's own signal handlers would only close twice.
+    process.removeAllListeners('SIGINT');
+    process.removeAllListeners('SIGTERM');
+    process.on('SIGINT', () => undefined);
+    process.on('SIGTERM', () => void stop());
     await app.listen(0, '127.0.0.1');
     const address = app.getHttpServer().address();
     if (typeof address !== 'object' || !address) throw new Error('the app has no TCP address');
@@ -105,12 +111,17 @@ async function profileStop(path: string): Promise<void> {
   }
 }
 
-async function stop(): Promise<void> {
-  try {
-    await app?.close();
-  } finally {
-    process.exit(0);
-  }
+let stopping: Promise<void> | undefined;
+
+function stop(): Promise<void> {
+  stopping ??= (async () => {
+    try {
+      await app?.close();
+    } finally {
+      process.exit(0);
+    }
+  })();
+  return stopping;
 }
 
 process.on('message', (msg: ParentMessage) => {

@@ -145,6 +145,12 @@ export async function startBenchApp(opts: BenchAppOptions): Promise<BenchApp> {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
 
+  /** Sends a message and waits for one of the reply types (listening starts before any reply can arrive). */
+  const ask = <T extends ChildMessage['type']>(msg: ParentMessage, replies: T[], timeoutMs: number) => {
+    if (!child.connected) return Promise.reject(new Error('the app process has exited'));
+    child.send(msg);
+    return nextMessage(child, replies, timeoutMs);
+  };
   let stopped = false;
   const onSignal = () => {
     void stop().finally(() => process.exit(130));
@@ -171,9 +177,7 @@ export async function startBenchApp(opts: BenchAppOptions): Promise<BenchApp> {
 
   let port: number;
   try {
-    const ready = nextMessage(child, ['ready', 'failed'], START_TIMEOUT_MS);
-    child.send({ type: 'start', env } satisfies ParentMessage);
-    const msg = await ready;
+    const msg = await ask({ type: 'start', env }, ['ready', 'failed'], START_TIMEOUT_MS);
     if (msg.type === 'failed') throw new Error(`the app did not start:\n${msg.message}`);
     port = msg.port;
   } catch (err) {
@@ -191,9 +195,7 @@ export async function startBenchApp(opts: BenchAppOptions): Promise<BenchApp> {
     env,
     request: (method, path, ropts) => httpRequest(url, method, path, ropts),
     async stats() {
-      const reply = nextMessage(child, ['stats'], 10_000);
-      child.send({ type: 'stats' } satisfies ParentMessage);
-      const { type: _type, ...stats } = await reply;
+      const { type: _type, ...stats } = await ask({ type: 'stats' }, ['stats'], 10_000);
       return stats;
     },
     async createTenant(name = 'Bench tenant') {
@@ -205,16 +207,10 @@ export async function startBenchApp(opts: BenchAppOptions): Promise<BenchApp> {
       return res.body as { id: string; apiKey: string };
     },
     async profile(label, fn) {
-      const started = nextMessage(child, ['profile-started'], 10_000);
-      child.send({ type: 'profile-start' } satisfies ParentMessage);
-      await started;
+      await ask({ type: 'profile-start' }, ['profile-started'], 10_000);
       const dir = mkdtempSync(join(tmpdir(), 'wallet-bench-prof-'));
       const profilePath = join(dir, `${opts.name}-${label.replace(/[^A-Za-z0-9]+/g, '-')}.cpuprofile`);
-      const stopProfile = async () => {
-        const saved = nextMessage(child, ['profile-saved'], 60_000);
-        child.send({ type: 'profile-stop', path: profilePath } satisfies ParentMessage);
-        return saved;
-      };
+      const stopProfile = () => ask({ type: 'profile-stop', path: profilePath }, ['profile-saved'], 60_000);
       let result: Awaited<ReturnType<typeof fn>>;
       try {
         result = await fn();
