@@ -1,0 +1,188 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsDefined,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import { PASS_TYPE_IDENTIFIER_PATTERN, TEAM_IDENTIFIER_PATTERN } from '../apple-credentials.validator';
+import { ISSUER_ID_PATTERN } from '../google-credentials.validator';
+
+const MAX_PEM_LENGTH = 32 * 1024;
+const WRITE_ONLY = 'Write-only: stored encrypted, never returned and never logged.';
+
+export class AppleCredentialsDto {
+  @ApiProperty({
+    example: 'pass.com.acme.voucher',
+    pattern: PASS_TYPE_IDENTIFIER_PATTERN.source,
+    maxLength: 255,
+  })
+  @IsString()
+  @MaxLength(255)
+  @Matches(PASS_TYPE_IDENTIFIER_PATTERN, { message: 'must look like "pass.com.example.voucher"' })
+  passTypeIdentifier!: string;
+
+  @ApiProperty({ example: 'ABCDE12345', pattern: TEAM_IDENTIFIER_PATTERN.source })
+  @IsString()
+  @Matches(TEAM_IDENTIFIER_PATTERN, { message: 'must be 10 upper-case letters or digits, e.g. "ABCDE12345"' })
+  teamIdentifier!: string;
+
+  @ApiProperty({
+    description:
+      'Pass Type ID certificate, PEM. Its subject UID and OU must equal passTypeIdentifier and teamIdentifier.',
+    example: '-----BEGIN CERTIFICATE-----\n…\n-----END CERTIFICATE-----\n',
+  })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_PEM_LENGTH)
+  certificatePem!: string;
+
+  @ApiProperty({
+    description: `The certificate's private key, PEM (PKCS#8, PKCS#1, or encrypted PKCS#8 with privateKeyPassphrase). ${WRITE_ONLY}`,
+    writeOnly: true,
+  })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_PEM_LENGTH)
+  privateKeyPem!: string;
+
+  @ApiPropertyOptional({
+    description: `Passphrase of an encrypted private key. ${WRITE_ONLY}`,
+    writeOnly: true,
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  privateKeyPassphrase?: string;
+
+  @ApiProperty({
+    description:
+      'Apple WWDR intermediate certificate that issued the pass certificate, PEM (G4 for current certificates).',
+  })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(MAX_PEM_LENGTH)
+  wwdrCertificatePem!: string;
+}
+
+export class GoogleCredentialsDto {
+  @ApiProperty({ example: '3388000000012345678', pattern: ISSUER_ID_PATTERN.source })
+  @IsString()
+  @Matches(ISSUER_ID_PATTERN, { message: 'must be 1 to 25 digits' })
+  issuerId!: string;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    writeOnly: true,
+    description:
+      'The service-account key file as Google Cloud issues it: `type` "service_account", `client_email`, RSA `private_key`, ' +
+      `optionally private_key_id, token_uri, project_id and the other fields of the file. ${WRITE_ONLY} ` +
+      'Only client_email is shown back (google.clientEmail).',
+  })
+  @IsDefined({ message: 'is required' })
+  serviceAccountKey!: unknown;
+}
+
+export class CreateWalletConfigurationDto {
+  @ApiProperty({ example: 'Acme production', maxLength: 200 })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name!: string;
+
+  @ApiPropertyOptional({
+    type: () => AppleCredentialsDto,
+    nullable: true,
+    description: 'Leave out (or null) for no Apple Wallet.',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => AppleCredentialsDto)
+  apple?: AppleCredentialsDto | null;
+
+  @ApiPropertyOptional({
+    type: () => GoogleCredentialsDto,
+    nullable: true,
+    description: 'Leave out (or null) for no Google Wallet.',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => GoogleCredentialsDto)
+  google?: GoogleCredentialsDto | null;
+}
+
+export class UpdateWalletConfigurationDto {
+  @ApiPropertyOptional({ example: 'Acme production', maxLength: 200 })
+  @ValidateIf((o: UpdateWalletConfigurationDto) => o.name !== undefined)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name?: string;
+
+  @ApiPropertyOptional({
+    type: () => AppleCredentialsDto,
+    nullable: true,
+    description:
+      'Replaces the whole Apple block (all fields, checked again); `null` removes it; leave out to keep it.',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => AppleCredentialsDto)
+  apple?: AppleCredentialsDto | null;
+
+  @ApiPropertyOptional({
+    type: () => GoogleCredentialsDto,
+    nullable: true,
+    description: 'Replaces the whole Google block; `null` removes it; leave out to keep it.',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => GoogleCredentialsDto)
+  google?: GoogleCredentialsDto | null;
+}
+
+export class AppleConfigurationResponseDto {
+  @ApiProperty() passTypeIdentifier!: string;
+  @ApiProperty() teamIdentifier!: string;
+  @ApiProperty() certificatePem!: string;
+  @ApiProperty() wwdrCertificatePem!: string;
+  @ApiProperty({ format: 'date-time', description: "End of the pass certificate's validity." })
+  certificateExpiresAt!: string;
+  @ApiProperty({
+    enum: ['OK', 'UNHEALTHY'],
+    description: 'Outcome of the last APNs connection with this certificate.',
+  })
+  apnsStatus!: 'OK' | 'UNHEALTHY';
+  @ApiProperty({ nullable: true, type: String }) apnsError!: string | null;
+}
+
+export class GoogleConfigurationResponseDto {
+  @ApiProperty() issuerId!: string;
+  @ApiProperty({ description: "The service account's email; the key itself is never returned." })
+  clientEmail!: string;
+}
+
+export class WalletConfigurationResponseDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ type: () => AppleConfigurationResponseDto, nullable: true })
+  apple!: AppleConfigurationResponseDto | null;
+  @ApiProperty({ type: () => GoogleConfigurationResponseDto, nullable: true })
+  google!: GoogleConfigurationResponseDto | null;
+  @ApiProperty({ description: 'Starts at 1 and grows with every change.' }) version!: number;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+}
+
+export class WalletConfigurationPageDto {
+  @ApiProperty({ type: () => [WalletConfigurationResponseDto] }) items!: WalletConfigurationResponseDto[];
+  @ApiProperty() total!: number;
+  @ApiProperty() limit!: number;
+  @ApiProperty() offset!: number;
+}
