@@ -1,6 +1,12 @@
 import { Foundation1732260000000 } from './1732260000000-foundation';
 import { Outbox1732260000200 } from './1732260000200-outbox';
 import { Passes1732260000300 } from './1732260000300-passes';
+import { AppleDevices1732260000400 } from './1732260000400-apple-devices';
 
 /** Every migration, in order. Add new ones at the end. */
-export const migrations = [Foundation1732260000000, Outbox1732260000200, Passes1732260000300];
+export const migrations = [
+  Foundation1732260000000,
+  Outbox1732260000200,
+  Passes1732260000300,
+  AppleDevices1732260000400,
+];

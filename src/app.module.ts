@@ -5,6 +5,7 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { GoogleWalletModule } from './integrations/google-wallet/google-wallet.module';
 import { RedisModule } from './integrations/redis/redis.module';
+import { AppleWebServiceModule } from './modules/apple-web-service/apple-web-service.module';
 import { CampaignsModule } from './modules/campaigns/campaigns.module';
 import { LinksModule } from './modules/links/links.module';
 import { OutboxModule } from './modules/outbox/outbox.module';
@@ -50,6 +51,7 @@ export class AppModule {
         HealthModule,
         TenantsModule,
         WalletConfigurationsModule,
+        AppleWebServiceModule.forRoot(config),
         ...(config.role === 'api' ? [] : [GoogleSyncWorkerModule]),
       ],
     };

@@ -27,6 +27,10 @@ export interface AppConfig {
   outboxPollMs: number;
   /** BullMQ key prefix; lets several deployments (or test runs) share one Redis. */
   queuePrefix: string;
+  /** Apple web service requests per minute per device library identifier (0 = unlimited). */
+  appleRateLimitPerDevice: number;
+  /** Apple web service requests per minute per client IP (0 = unlimited). */
+  appleRateLimitPerIp: number;
 }
 
 export interface LinkSigningKey {
@@ -66,6 +70,8 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_.:-]{1,64}$/)
     .default('wallet'),
+  APPLE_RATE_LIMIT_PER_DEVICE: z.coerce.number().int().min(0).default(600),
+  APPLE_RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(3000),
 });
 
 export class ConfigError extends Error {}
@@ -169,5 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
     outboxPollMs: e.OUTBOX_POLL_MS,
     queuePrefix: e.QUEUE_PREFIX,
+    appleRateLimitPerDevice: e.APPLE_RATE_LIMIT_PER_DEVICE,
+    appleRateLimitPerIp: e.APPLE_RATE_LIMIT_PER_IP,
   };
 }

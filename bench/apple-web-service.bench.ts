@@ -1,0 +1,449 @@
+/**
+ * Apple Wallet web service end to end over HTTP: registrations/s with new devices, serial-list
+ * latency at 200,000 registrations, and get-pass requests/s. Boots the real app (Fastify,
+ * PostgreSQL, Redis) on its own database, seeds 100,000 passes, 100,000 devices and 200,000
+ * registrations with SQL, and drives it from a load generator in a child process (keep-alive
+ * connections, N concurrent request loops). Prints the EXPLAIN ANALYZE plans of the serial-list
+ * query and the registration statement; drops the database at the end.
+ *
+ *   node -r ts-node/register/transpile-only bench/apple-web-service.bench.ts
+ *
+ * BENCH_SECONDS (default 5) per phase; BENCH_CONCURRENCY (default 64) for registrations and
+ * get-pass; the serial list runs at 4 (latency) and 16 (throughput) concurrent requests. The first
+ * row is the machine's floor: the same load generator against a bare node:http server. CPU per
+ * request is accounted for the app, the PostgreSQL backends and the load generator.
+ * BENCH_PROFILE=register|list|pass writes a V8 CPU profile of the app during that phase.
+ * The per-IP rate limit is raised so the one benchmark client is not limited; the Redis counters
+ * still run on every request. Targets (PERFORMANCE.md, 2 cores): registrations ≥ 5,000/s, serial
+ * list p99 ≤ 10 ms.
+ */
+import { randomBytes } from 'node:crypto';
+import { Agent, createServer, request as httpRequest } from 'node:http';
+import { Writable } from 'node:stream';
+import { fork } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { Client } from 'pg';
+
+interface Target {
+  serial: string;
+  token: string;
+}
+
+type Phase =
+  | { kind: 'register'; passType: string; targets: Target[] }
+  | { kind: 'list'; passType: string; devices: number; tag: string }
+  | { kind: 'pass'; passType: string; targets: Target[] }
+  | { kind: 'floor' };
+
+interface LoadJob {
+  port: number;
+  seconds: number;
+  concurrency: number;
+  phase: Phase;
+}
+
+interface LoadResult {
+  requests: number;
+  seconds: number;
+  statuses: Record<string, number>;
+  latenciesMs: number[];
+  /** CPU time of the load generator itself while measuring. */
+  cpuMs: number;
+}
+
+interface PhaseResult extends LoadResult {
+  appCpuMs: number;
+  pgCpuMs: number;
+}
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
+const LIST_CONCURRENCY = 16;
+/** `register`, `list` or `pass`: write a V8 CPU profile of the app during that phase to BENCH_PROFILE_FILE. */
+const PROFILE_PHASE = process.env.BENCH_PROFILE;
+const PROFILE_FILE = process.env.BENCH_PROFILE_FILE ?? `apple-web-service-${PROFILE_PHASE}.cpuprofile`;
+const PASSES = 100_000;
+const DEVICES = 100_000;
+
+const CHILD_FLAG = '--load-generator';
+
+if (process.argv.includes(CHILD_FLAG)) {
+  process.once('message', (job: LoadJob) => {
+    void runLoad(job, () => process.send!({ type: 'measuring' })).then((result) =>
+      process.send!({ type: 'result', result }, () => process.exit(0)),
+    );
+  });
+} else {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
+
+// ---------------------------------------------------------------- load generator (child process)
+
+async function runLoad(job: LoadJob, onMeasuring: () => void): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: job.concurrency });
+  const statuses: Record<string, number> = {};
+  const latenciesMs: number[] = [];
+  const prefix = randomBytes(4).toString('hex');
+  let n = 0;
+  const pick = <T>(xs: T[]): T => xs[Math.floor(Math.random() * xs.length)]!;
+
+  const next = (): { method: string; path: string; headers: Record<string, string>; body?: string } => {
+    const phase = job.phase;
+    switch (phase.kind) {
+      case 'register': {
+        const t = pick(phase.targets);
+        const body = JSON.stringify({ pushToken: randomBytes(32).toString('hex') });
+        return {
+          method: 'POST',
+          path: `/v1/devices/${prefix}${(n++).toString(16).padStart(10, '0')}/registrations/${phase.passType}/${t.serial}`,
+          headers: {
+            authorization: `ApplePass ${t.token}`,
+            'content-type': 'application/json',
+            'content-length': String(Buffer.byteLength(body)),
+          },
+          body,
+        };
+      }
+      case 'list': {
+        const device = 1 + Math.floor(Math.random() * phase.devices);
+        const since = Math.random() < 0.5 ? `?passesUpdatedSince=${phase.tag}` : '';
+        return {
+          method: 'GET',
+          path: `/v1/devices/${benchDevice(device)}/registrations/${phase.passType}${since}`,
+          headers: {},
+        };
+      }
+      case 'pass': {
+        const t = pick(phase.targets);
+        return {
+          method: 'GET',
+          path: `/v1/passes/${phase.passType}/${t.serial}`,
+          headers: { authorization: `ApplePass ${t.token}` },
+        };
+      }
+      case 'floor':
+        return { method: 'GET', path: '/', headers: {} };
+    }
+  };
+
+  const once = () =>
+    new Promise<number>((resolve, reject) => {
+      const r = next();
+      const req = httpRequest(
+        { host: '127.0.0.1', port: job.port, method: r.method, path: r.path, headers: r.headers, agent },
+        (res) => {
+          res.on('data', () => undefined);
+          res.on('end', () => resolve(res.statusCode ?? 0));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(r.body);
+    });
+
+  const warmupEnd = performance.now() + 500;
+  const end = warmupEnd + job.seconds * 1000;
+  let cpuAtStart = process.cpuUsage();
+  const measuring = setTimeout(() => {
+    cpuAtStart = process.cpuUsage();
+    onMeasuring();
+  }, 500);
+  const loop = async () => {
+    for (;;) {
+      const t0 = performance.now();
+      if (t0 >= end) return;
+      const status = await once();
+      const t1 = performance.now();
+      if (t0 >= warmupEnd) {
+        statuses[status] = (statuses[status] ?? 0) + 1;
+        latenciesMs.push(t1 - t0);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: job.concurrency }, loop));
+  clearTimeout(measuring);
+  const cpu = process.cpuUsage(cpuAtStart);
+  agent.destroy();
+  return {
+    requests: latenciesMs.length,
+    seconds: (end - warmupEnd) / 1000,
+    statuses,
+    latenciesMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+  };
+}
+
+function benchDevice(i: number): string {
+  return `benchdev${String(i).padStart(8, '0')}`;
+}
+
+// ---------------------------------------------------------------- main thread: app, data, report
+
+async function main(): Promise<void> {
+  // Imported here so the load generator child loads only what it needs.
+  const { createApiApp } = await import('../src/app.factory');
+  const { loadConfig } = await import('../src/config/app-config');
+  const { REGISTER_SQL, SERIAL_LIST_SQL } =
+    await import('../src/modules/apple-web-service/apple-devices.repository');
+  const { databaseUrl, withAdmin } = await import('../test/support/db');
+  const { appleBlock, campaignBody, sharedPki } = await import('../test/support/fixtures');
+  const { request } = await import('../test/support/test-app');
+
+  const dbName = `wallet_bench_aws_${process.pid}`;
+  const adminToken = randomBytes(24).toString('hex');
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    DATABASE_URL: databaseUrl(dbName),
+    MIGRATIONS_RUN: 'true',
+    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    QUEUE_PREFIX: `bench-aws-${process.pid}`,
+    PLATFORM_ADMIN_TOKEN: adminToken,
+    LINK_SIGNING_KEYS: `k1:${randomBytes(32).toString('base64url')}`,
+    SECRETS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    LOG_LEVEL: 'warn',
+    ROLE: 'api',
+    APPLE_RATE_LIMIT_PER_IP: '1000000000',
+  });
+  const appLog: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      appLog.push(chunk.toString('utf8'));
+      if (appLog.length > 50) appLog.shift();
+      cb();
+    },
+  });
+
+  const app = await createApiApp(config, { logDestination: sink });
+  const db = new Client({ connectionString: databaseUrl(dbName) });
+  try {
+    await app.listen(0, '127.0.0.1');
+    const address = app.getHttpServer().address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const base = `http://127.0.0.1:${port}`;
+    await db.connect();
+
+    // Tenant, Apple configuration and campaign through the API, as a customer would make them.
+    const tenant = await request(base, 'POST', '/api/v1/tenants', {
+      token: adminToken,
+      body: { name: 'Bench' },
+    });
+    const apiKey = tenant.body.apiKey as string;
+    const passCert = sharedPki().issuePassCertificate();
+    const cfg = await request(base, 'POST', '/api/v1/wallet-configurations', {
+      token: apiKey,
+      body: { name: 'Bench', apple: appleBlock(passCert) },
+    });
+    const campaign = await request(base, 'POST', '/api/v1/campaigns', {
+      token: apiKey,
+      body: campaignBody(cfg.body.id),
+    });
+    if (campaign.status !== 201) throw new Error(`campaign: ${campaign.status} ${campaign.text}`);
+    const passType = passCert.passTypeIdentifier;
+    const tenantId = tenant.body.id as string;
+
+    const seedStart = performance.now();
+    await db.query(
+      `INSERT INTO passes (tenant_id, campaign_id, identity, serial_number, authentication_token,
+                           pass_type_identifier, data, apple_issued_at)
+       SELECT $1, $2, 'v:B-' || g, 'bench-' || g, md5('token-' || g) || md5('salt-' || g), $3,
+              jsonb_build_object('contact', jsonb_build_object('id', 'c-' || g, 'firstName', 'Ada'),
+                                 'voucher', jsonb_build_object('code', 'B-' || g, 'value', '10%')),
+              now()
+         FROM generate_series(1, $4::int) g`,
+      [tenantId, campaign.body.id, passType, PASSES],
+    );
+    await db.query(
+      `INSERT INTO devices (device_library_identifier, push_token)
+       SELECT 'benchdev' || lpad(g::text, 8, '0'), md5('push-' || g) || md5('token-' || g)
+         FROM generate_series(1, $1::int) g`,
+      [DEVICES],
+    );
+    // Device g holds pass g and pass g + 50,000 (mod 100,000): 200,000 registrations.
+    for (const offset of [0, PASSES / 2]) {
+      await db.query(
+        `INSERT INTO registrations (device_id, pass_id, tenant_id)
+         SELECT d.id, p.id, $1
+           FROM generate_series(1, $2::int) g
+           JOIN devices d ON d.device_library_identifier = 'benchdev' || lpad(g::text, 8, '0')
+           JOIN passes p ON p.serial_number = 'bench-' || (((g - 1 + $3::int) % $4::int) + 1)`,
+        [tenantId, DEVICES, offset, PASSES],
+      );
+    }
+    // A later change to every tenth pass, so half the listed requests (with this tag) find some.
+    const tag = (await db.query<{ seq: string }>(`SELECT last_value::text AS seq FROM wallet_change_seq`))
+      .rows[0]!.seq;
+    await db.query(
+      `UPDATE passes SET change_seq = nextval('wallet_change_seq') WHERE serial_number LIKE 'bench-%0'`,
+    );
+    await db.query('VACUUM ANALYZE passes');
+    await db.query('VACUUM ANALYZE devices');
+    await db.query('VACUUM ANALYZE registrations');
+    const counts = (
+      await db.query<{ passes: number; devices: number; registrations: number }>(
+        `SELECT (SELECT count(*) FROM passes)::int AS passes, (SELECT count(*) FROM devices)::int AS devices,
+                (SELECT count(*) FROM registrations)::int AS registrations`,
+      )
+    ).rows[0]!;
+    console.log(
+      `Seeded ${counts.passes} passes, ${counts.devices} devices, ${counts.registrations} registrations in ` +
+        `${((performance.now() - seedStart) / 1000).toFixed(1)} s; Node ${process.version}, PostgreSQL on 127.0.0.1`,
+    );
+
+    const targets = (
+      await db.query<Target>(
+        `SELECT serial_number AS serial, authentication_token AS token FROM passes ORDER BY random() LIMIT 20000`,
+      )
+    ).rows;
+
+    // The machine's floor: the same load generator against a bare node:http server in this process.
+    const floor = createServer((_req, res) => {
+      res.statusCode = 204;
+      res.end();
+    });
+    await new Promise<void>((resolve) => floor.listen(0, '127.0.0.1', resolve));
+    const floorAddress = floor.address();
+    const floorPort = typeof floorAddress === 'object' && floorAddress ? floorAddress.port : 0;
+
+    const phases: [string, Phase, number][] = [
+      ['floor: bare node:http 204 (no app)', { kind: 'floor' }, CONCURRENCY],
+      ['register (new device ids)', { kind: 'register', passType, targets }, CONCURRENCY],
+      ['serial list (50% with tag)', { kind: 'list', passType, devices: DEVICES, tag }, 4],
+      ['serial list (50% with tag)', { kind: 'list', passType, devices: DEVICES, tag }, LIST_CONCURRENCY],
+      ['get pass (signed pkpass)', { kind: 'pass', passType, targets }, CONCURRENCY],
+    ];
+    console.log(`\n${SECONDS} s per phase after 0.5 s warm-up; load generator in a child process.`);
+    console.log(
+      'CPU columns: µs of CPU per request in the app process, the PostgreSQL backends and the load generator;\n' +
+        '"2-core capacity" = 2 s of CPU per second / their sum (what 2 idle cores would allow; Redis and\n' +
+        'PostgreSQL background writers not counted). On a shared machine the measured rate is lower.\n',
+    );
+    console.log(
+      '| phase | concurrency | requests/s | p50 ms | p99 ms | app µs | PostgreSQL µs | load gen µs | 2-core capacity/s | statuses |',
+    );
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const [name, phase, concurrency] of phases) {
+      const target = phase.kind === 'floor' ? floorPort : port;
+      const r = await load({ port: target, seconds: SECONDS, concurrency, phase }, db, dbName);
+      const sorted = Float64Array.from(r.latenciesMs).sort();
+      const pct = (p: number) =>
+        sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+      const perRequest = (ms: number) => (ms * 1000) / r.requests;
+      const total = perRequest(r.appCpuMs) + perRequest(r.pgCpuMs) + perRequest(r.cpuMs);
+      console.log(
+        `| ${name} | ${concurrency} | ${(r.requests / r.seconds).toFixed(0)} | ${pct(50).toFixed(2)} | ` +
+          `${pct(99).toFixed(2)} | ${perRequest(r.appCpuMs).toFixed(0)} | ${perRequest(r.pgCpuMs).toFixed(0)} | ` +
+          `${perRequest(r.cpuMs).toFixed(0)} | ${(2e6 / total).toFixed(0)} | ${JSON.stringify(r.statuses)} |`,
+      );
+    }
+
+    floor.close();
+    const regs = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM registrations`)).rows[0]!.n;
+    console.log(`\nregistrations after the run: ${regs}`);
+
+    await explain(db, 'Serial list', `EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${SERIAL_LIST_SQL}`, [
+      benchDevice(4242),
+      passType,
+    ]);
+    const pass = (
+      await db.query<Target>(
+        `SELECT serial_number AS serial, authentication_token AS token FROM passes WHERE serial_number = 'bench-777'`,
+      )
+    ).rows[0]!;
+    await db.query('BEGIN');
+    try {
+      await explain(
+        db,
+        'Registration (new device; rolled back)',
+        `EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${REGISTER_SQL}`,
+        [`explain-${randomBytes(6).toString('hex')}`, 'ab'.repeat(32), pass.serial, passType, pass.token],
+      );
+      await explain(
+        db,
+        'Registration (existing device and registration; rolled back)',
+        `EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${REGISTER_SQL}`,
+        [benchDevice(777), 'cd'.repeat(32), pass.serial, passType, pass.token],
+      );
+    } finally {
+      await db.query('ROLLBACK');
+    }
+    const errors = appLog.filter((l) => l.includes('"level":"error"'));
+    if (errors.length > 0)
+      console.log(`\napp errors (last ${errors.length}):\n${errors.join('').slice(0, 2000)}`);
+  } finally {
+    await db.end().catch(() => undefined);
+    await app.close();
+    await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`));
+    sharedPki().cleanup();
+  }
+}
+
+async function explain(db: Client, title: string, sql: string, params: unknown[]): Promise<void> {
+  const rows = await db.query<{ 'QUERY PLAN': string }>(sql, params);
+  console.log(`\n${title}:\n${rows.rows.map((r) => `  ${r['QUERY PLAN']}`).join('\n')}`);
+}
+
+/** CPU time (ms) so far of every client backend connected to the database (not autovacuum), by pid. */
+async function backendCpu(db: Client, dbName: string): Promise<Map<number, number>> {
+  const { rows } = await db.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity
+      WHERE datname = $1 AND backend_type = 'client backend' AND pid <> pg_backend_pid()`,
+    [dbName],
+  );
+  const ticksPerMs = 100 / 1000; // USER_HZ
+  const out = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      // Fields after the parenthesised command: state is field 3, utime 14, stime 15.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(pid, (Number(fields[11]) + Number(fields[12])) / ticksPerMs);
+    } catch {
+      // The backend exited, or PostgreSQL runs elsewhere: not counted.
+    }
+  }
+  return out;
+}
+
+/**
+ * Runs one phase in a child process and accounts CPU while it measures: this process (the app),
+ * the PostgreSQL backends of the bench database, and the load generator.
+ */
+function load(job: LoadJob, db: Client, dbName: string): Promise<PhaseResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(__filename, [CHILD_FLAG], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let cpuAtStart = process.cpuUsage();
+    let pgAtStart: Promise<Map<number, number>> = Promise.resolve(new Map());
+    const profiler = PROFILE_PHASE === job.phase.kind ? new Session() : undefined;
+    child.on('message', (msg: { type: 'measuring' } | { type: 'result'; result: LoadResult }) => {
+      if (msg.type === 'measuring') {
+        cpuAtStart = process.cpuUsage();
+        pgAtStart = backendCpu(db, dbName);
+        if (profiler) {
+          profiler.connect();
+          profiler.post('Profiler.enable', () => profiler.post('Profiler.start'));
+        }
+        return;
+      }
+      const cpu = process.cpuUsage(cpuAtStart);
+      const finish = async () => {
+        const [before, after] = [await pgAtStart, await backendCpu(db, dbName)];
+        let pgCpuMs = 0;
+        for (const [pid, ms] of after) pgCpuMs += ms - (before.get(pid) ?? 0);
+        resolve({ ...msg.result, appCpuMs: (cpu.user + cpu.system) / 1000, pgCpuMs });
+      };
+      if (!profiler) return void finish().catch(reject);
+      profiler.post('Profiler.stop', (err, res) => {
+        if (!err) writeFileSync(PROFILE_FILE, JSON.stringify(res.profile));
+        profiler.disconnect();
+        void finish().catch(reject);
+      });
+    });
+    child.once('error', reject);
+    child.send(job);
+  });
+}

@@ -1,0 +1,229 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Pool, QueryResultRow } from 'pg';
+import { DataSource, EntityManager } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+
+/** What the web service needs of a pass to authenticate a device's request. */
+export interface PassCredentials {
+  id: string;
+  tenantId: string;
+  passTypeIdentifier: string | null;
+  authenticationToken: string;
+}
+
+export interface RegisteredPass {
+  serialNumber: string;
+  /** The effective change sequence: GREATEST(passes.change_seq, campaigns.change_seq). */
+  changeSeq: bigint;
+}
+
+export interface PushTarget {
+  pushToken: string;
+  passTypeIdentifier: string;
+}
+
+const FOREIGN_KEY_VIOLATION = '23503';
+
+/**
+ * Devices and their registrations. Lock order everywhere: the device row first, then its
+ * registrations — registering takes the device row lock in its upsert, unregistering and token
+ * removal take it with FOR UPDATE before touching registrations — so the two never deadlock, and
+ * a device is deleted only by a statement that started after every concurrent registration for
+ * it committed.
+ */
+@Injectable()
+export class AppleDevicesRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /**
+   * The hot statements (registration, serial list) run as named prepared statements on
+   * TypeORM's own pg pool: each connection parses and plans them once instead of per request.
+   */
+  private async prepared<R extends QueryResultRow>(
+    name: string,
+    text: string,
+    values: unknown[],
+  ): Promise<R[]> {
+    const pool = (this.db.driver as PostgresDriver).master as Pool;
+    return (await pool.query<R>({ name, text, values })).rows;
+  }
+
+  async passCredentials(serialNumber: string): Promise<PassCredentials | null> {
+    const rows = await this.prepared<{
+      id: string;
+      tenant_id: string;
+      pass_type_identifier: string | null;
+      authentication_token: string;
+    }>(
+      'apple_pass_credentials',
+      `SELECT id, tenant_id, pass_type_identifier, authentication_token FROM passes WHERE serial_number = $1`,
+      [serialNumber],
+    );
+    const r = rows[0];
+    return r
+      ? {
+          id: r.id,
+          tenantId: r.tenant_id,
+          passTypeIdentifier: r.pass_type_identifier,
+          authenticationToken: r.authentication_token,
+        }
+      : null;
+  }
+
+  /**
+   * Authenticates and registers in one statement (see REGISTER_SQL). `authenticated` is false
+   * for an unknown serial, another pass type or a wrong token (and for a pass deleted meanwhile);
+   * `created` tells a new registration (201) from an existing one (200).
+   */
+  async register(input: {
+    deviceLibraryIdentifier: string;
+    pushToken: string;
+    passTypeIdentifier: string;
+    serialNumber: string;
+    authenticationToken: string;
+  }): Promise<{ authenticated: boolean; created: boolean }> {
+    try {
+      const rows = await this.prepared<{ authenticated: boolean; created: boolean }>(
+        'apple_register',
+        REGISTER_SQL,
+        [
+          input.deviceLibraryIdentifier,
+          input.pushToken,
+          input.serialNumber,
+          input.passTypeIdentifier,
+          input.authenticationToken,
+        ],
+      );
+      return rows[0] ?? { authenticated: false, created: false };
+    } catch (err) {
+      if ((err as { code?: string }).code === FOREIGN_KEY_VIOLATION)
+        return { authenticated: false, created: false };
+      throw err;
+    }
+  }
+
+  /** Removes the registration, and the device when it has no registration left. True when one was removed. */
+  async unregister(deviceLibraryIdentifier: string, passId: string): Promise<boolean> {
+    return this.db.transaction(async (m) => {
+      const device = await m.query<{ id: string }[]>(
+        `SELECT id FROM devices WHERE device_library_identifier = $1 FOR UPDATE`,
+        [deviceLibraryIdentifier],
+      );
+      const deviceId = device[0]?.id;
+      if (deviceId === undefined) return false;
+      const [, removed] = await m.query<[unknown[], number]>(
+        `DELETE FROM registrations WHERE device_id = $1 AND pass_id = $2`,
+        [deviceId, passId],
+      );
+      await this.deleteDevicesWithoutRegistrations(m, [deviceId]);
+      return removed > 0;
+    });
+  }
+
+  /** The device's registered passes of one pass type, with their effective change sequence. */
+  async registeredPasses(
+    deviceLibraryIdentifier: string,
+    passTypeIdentifier: string,
+  ): Promise<RegisteredPass[]> {
+    const rows = await this.db.query<{ serial_number: string; change_seq: string }[]>(SERIAL_LIST_SQL, [
+      deviceLibraryIdentifier,
+      passTypeIdentifier,
+    ]);
+    return rows.map((r) => ({ serialNumber: r.serial_number, changeSeq: BigInt(r.change_seq) }));
+  }
+
+  async countDevicesByCampaign(tenantId: string, campaignId: string): Promise<number> {
+    const rows = await this.db.query<{ n: number }[]>(
+      `SELECT count(DISTINCT r.device_id)::int AS n
+         FROM passes p JOIN registrations r ON r.pass_id = p.id
+        WHERE p.tenant_id = $1 AND p.campaign_id = $2`,
+      [tenantId, campaignId],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  async pushTargetsForPass(passId: string): Promise<PushTarget[]> {
+    const rows = await this.db.query<{ push_token: string; pass_type_identifier: string }[]>(
+      `SELECT DISTINCT d.push_token, p.pass_type_identifier
+         FROM registrations r
+         JOIN devices d ON d.id = r.device_id
+         JOIN passes p ON p.id = r.pass_id
+        WHERE r.pass_id = $1 AND p.pass_type_identifier IS NOT NULL
+        ORDER BY d.push_token`,
+      [passId],
+    );
+    return rows.map((r) => ({ pushToken: r.push_token, passTypeIdentifier: r.pass_type_identifier }));
+  }
+
+  /**
+   * Deletes the registrations of every device whose push token is still `pushToken` (a device that
+   * re-registered with a new token meanwhile keeps its registrations), then those devices.
+   * Returns the number of registrations deleted.
+   */
+  async deleteRegistrationsForPushToken(pushToken: string): Promise<number> {
+    return this.db.transaction(async (m) => {
+      const devices = await m.query<{ id: string }[]>(
+        `SELECT id FROM devices WHERE push_token = $1 ORDER BY id FOR UPDATE`,
+        [pushToken],
+      );
+      if (devices.length === 0) return 0;
+      const ids = devices.map((d) => d.id);
+      const [, removed] = await m.query<[unknown[], number]>(
+        `DELETE FROM registrations WHERE device_id = ANY($1::uuid[])`,
+        [ids],
+      );
+      await this.deleteDevicesWithoutRegistrations(m, ids);
+      return removed;
+    });
+  }
+
+  /** Caller holds the devices' row locks, so no registration for them can be in flight. */
+  private async deleteDevicesWithoutRegistrations(m: EntityManager, deviceIds: string[]): Promise<void> {
+    await m.query(
+      `DELETE FROM devices d WHERE d.id = ANY($1::uuid[])
+          AND NOT EXISTS (SELECT 1 FROM registrations r WHERE r.device_id = d.id)`,
+      [deviceIds],
+    );
+  }
+}
+
+/**
+ * Registration in one round trip and one commit: find the pass by serial and pass type with the
+ * request's token, upsert the device (the latest push token wins; the row lock orders concurrent
+ * registrations of one device), insert the registration unless it exists.
+ *
+ * The token is compared as SHA-256 digests, like constantTimeEquals does in JavaScript: how long
+ * the comparison takes depends only on digests a caller cannot steer, never on how much of the
+ * token was right. Nothing is written unless the pass authenticates.
+ */
+export const REGISTER_SQL = `WITH pass AS (
+     SELECT id, tenant_id FROM passes
+      WHERE serial_number = $3::text AND pass_type_identifier = $4::text
+        AND sha256(convert_to(authentication_token, 'UTF8')) = sha256(convert_to($5::text, 'UTF8'))
+   ), device AS (
+     INSERT INTO devices (device_library_identifier, push_token)
+     SELECT $1::text, $2::text FROM pass
+     ON CONFLICT (device_library_identifier) DO UPDATE
+       SET push_token = EXCLUDED.push_token,
+           updated_at = CASE WHEN devices.push_token = EXCLUDED.push_token THEN devices.updated_at ELSE now() END
+     RETURNING id
+   ), registration AS (
+     INSERT INTO registrations (device_id, pass_id, tenant_id)
+     SELECT device.id, pass.id, pass.tenant_id FROM device CROSS JOIN pass
+     ON CONFLICT (device_id, pass_id) DO NOTHING
+     RETURNING 1
+   )
+   SELECT EXISTS (SELECT 1 FROM pass) AS authenticated, EXISTS (SELECT 1 FROM registration) AS created`;
+
+/**
+ * Index path: devices_library_identifier_unique → registrations primary key (device_id prefix) →
+ * passes_pkey → campaigns_pkey. A device holds a handful of passes, so this stays a few index
+ * probes however many registrations exist.
+ */
+export const SERIAL_LIST_SQL = `SELECT p.serial_number, GREATEST(p.change_seq, c.change_seq)::text AS change_seq
+   FROM devices d
+   JOIN registrations r ON r.device_id = d.id
+   JOIN passes p ON p.id = r.pass_id
+   JOIN campaigns c ON c.id = p.campaign_id
+  WHERE d.device_library_identifier = $1 AND p.pass_type_identifier = $2`;

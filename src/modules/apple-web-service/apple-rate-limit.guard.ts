@@ -1,0 +1,36 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { AppConfig } from '../../config/app-config';
+import { InjectConfig } from '../../config/config.module';
+import { DomainError } from '../../common/errors';
+import { isDeviceLibraryIdentifier } from './apple-protocol';
+import { AppleRateLimiter, RateLimitSubject } from './apple-rate-limiter';
+
+/**
+ * Counts every Apple web service request against its client IP and, on device routes, against
+ * the device library identifier (only a well-formed one: a malformed id gets its 400 anyway).
+ * Over the limit: 429 with Retry-After, before any database work.
+ */
+@Injectable()
+export class AppleRateLimitGuard implements CanActivate {
+  constructor(
+    private readonly limiter: AppleRateLimiter,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    const req = ctx.switchToHttp().getRequest<FastifyRequest<{ Params: Record<string, string> }>>();
+    const subjects: RateLimitSubject[] = [{ kind: 'ip', id: req.ip, limit: this.config.appleRateLimitPerIp }];
+    const device = req.params?.deviceLibraryIdentifier;
+    if (device !== undefined && isDeviceLibraryIdentifier(device)) {
+      subjects.push({ kind: 'device', id: device, limit: this.config.appleRateLimitPerDevice });
+    }
+    const verdict = await this.limiter.check(subjects);
+    if (!verdict.allowed) {
+      throw new DomainError('RATE_LIMITED', 'Too many requests; retry later', undefined, {
+        'Retry-After': String(verdict.retryAfterSeconds),
+      });
+    }
+    return true;
+  }
+}
