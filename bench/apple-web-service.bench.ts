@@ -13,6 +13,8 @@
  * row is the machine's floor: the same load generator against a bare node:http server. CPU per
  * request is accounted for the app, the PostgreSQL backends and the load generator.
  * BENCH_PROFILE=register|list|pass writes a V8 CPU profile of the app during that phase.
+ * TEST_PG_URL picks the PostgreSQL server as for the e2e tests (default TCP 127.0.0.1; a Unix
+ * socket, `postgres://postgres@localhost/postgres?host=/var/run/postgresql`, is cheaper per query).
  * The per-IP rate limit is raised so the one benchmark client is not limited; the Redis counters
  * still run on every request. Targets (PERFORMANCE.md, 2 cores): registrations ≥ 5,000/s, serial
  * list p99 ≤ 10 ms.
@@ -194,6 +196,8 @@ async function main(): Promise<void> {
   const { request } = await import('../test/support/test-app');
 
   const dbName = `wallet_bench_aws_${process.pid}`;
+  const pgUrl = new URL(databaseUrl(dbName));
+  const pgHost = pgUrl.searchParams.get('host') ?? pgUrl.host;
   const adminToken = randomBytes(24).toString('hex');
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -291,7 +295,7 @@ async function main(): Promise<void> {
     ).rows[0]!;
     console.log(
       `Seeded ${counts.passes} passes, ${counts.devices} devices, ${counts.registrations} registrations in ` +
-        `${((performance.now() - seedStart) / 1000).toFixed(1)} s; Node ${process.version}, PostgreSQL on 127.0.0.1`,
+        `${((performance.now() - seedStart) / 1000).toFixed(1)} s; Node ${process.version}, PostgreSQL at ${pgHost}`,
     );
 
     const targets = (

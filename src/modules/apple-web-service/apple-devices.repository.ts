@@ -126,10 +126,11 @@ export class AppleDevicesRepository {
     deviceLibraryIdentifier: string,
     passTypeIdentifier: string,
   ): Promise<RegisteredPass[]> {
-    const rows = await this.db.query<{ serial_number: string; change_seq: string }[]>(SERIAL_LIST_SQL, [
-      deviceLibraryIdentifier,
-      passTypeIdentifier,
-    ]);
+    const rows = await this.prepared<{ serial_number: string; change_seq: string }>(
+      'apple_serial_list',
+      SERIAL_LIST_SQL,
+      [deviceLibraryIdentifier, passTypeIdentifier],
+    );
     return rows.map((r) => ({ serialNumber: r.serial_number, changeSeq: BigInt(r.change_seq) }));
   }
 
