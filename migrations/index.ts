@@ -2,6 +2,7 @@ import { Foundation1732260000000 } from './1732260000000-foundation';
 import { Outbox1732260000200 } from './1732260000200-outbox';
 import { Passes1732260000300 } from './1732260000300-passes';
 import { AppleDevices1732260000400 } from './1732260000400-apple-devices';
+import { PassUpdates1732260000500 } from './1732260000500-pass-updates';
 
 /** Every migration, in order. Add new ones at the end. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   Outbox1732260000200,
   Passes1732260000300,
   AppleDevices1732260000400,
+  PassUpdates1732260000500,
 ];

@@ -9,7 +9,9 @@ import { AppleWebServiceModule } from './modules/apple-web-service/apple-web-ser
 import { CampaignsModule } from './modules/campaigns/campaigns.module';
 import { LinksModule } from './modules/links/links.module';
 import { OutboxModule } from './modules/outbox/outbox.module';
+import { PassUpdatesModule } from './modules/pass-updates/pass-updates.module';
 import { PassesModule } from './modules/passes/passes.module';
+import { PushWorkerModule } from './modules/push/push.module';
 import { redisConnectionOptions } from './queues/queues';
 import { GoogleSyncWorkerModule } from './modules/google-sync/google-sync.module';
 import { HealthModule } from './modules/health/health.module';
@@ -48,11 +50,12 @@ export class AppModule {
         CampaignsModule,
         LinksModule,
         PassesModule,
+        PassUpdatesModule,
         HealthModule,
         TenantsModule,
         WalletConfigurationsModule,
         AppleWebServiceModule.forRoot(config),
-        ...(config.role === 'api' ? [] : [GoogleSyncWorkerModule]),
+        ...(config.role === 'api' ? [] : [GoogleSyncWorkerModule, PushWorkerModule]),
       ],
     };
   }

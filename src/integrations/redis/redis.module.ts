@@ -14,11 +14,11 @@ export class RedisConnectionFactory implements OnApplicationShutdown {
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
-  create(name: string, opts: { forBullmq?: boolean } = {}): Redis {
+  create(name: string, opts: { forBullmq?: boolean; offlineQueue?: boolean } = {}): Redis {
     const conn = new Redis(this.config.redisUrl, {
       connectionName: `wallet-${name}`,
       lazyConnect: false,
-      enableOfflineQueue: opts.forBullmq ?? false,
+      enableOfflineQueue: opts.offlineQueue ?? opts.forBullmq ?? false,
       maxRetriesPerRequest: opts.forBullmq ? null : 1,
       retryStrategy: (times) => Math.min(times * 200, 2000),
     });

@@ -23,7 +23,7 @@ class RetryLaterError extends Error {}
  * Locks are short and renewed every 5 s, so a job of a crashed worker is picked up by another one
  * within about 15 s.
  */
-@Processor(QUEUE_NAMES.push, { concurrency: 32, lockDuration: 10_000, stalledInterval: 5_000 })
+@Processor(QUEUE_NAMES.push, { concurrency: 6, lockDuration: 10_000, stalledInterval: 5_000 })
 export class ApplePushProcessor extends WorkerHost {
   private readonly logger = new Logger(ApplePushProcessor.name);
 
@@ -61,6 +61,7 @@ export class ApplePushProcessor extends WorkerHost {
     const byType = groupByType(targets);
     const totals = { sent: 0, failed: 0, unregistered: 0 };
     const retry: string[] = [];
+    let lastReason: string | undefined;
     for (const [passTypeIdentifier, tokens] of byType) {
       const r = await this.pusher.push({
         walletConfigurationId: pass.wallet_configuration_id,
@@ -71,9 +72,10 @@ export class ApplePushProcessor extends WorkerHost {
       });
       add(totals, r);
       retry.push(...r.retry);
+      lastReason = r.retryReason ?? lastReason;
     }
     await this.repo.recordOutcomes(pass.tenant_id, pass.campaign_id, null, totals);
-    if (retry.length > 0) this.retryLater(job, retry.length);
+    if (retry.length > 0) this.retryLater(job, retry.length, lastReason);
     return `sent ${totals.sent}`;
   }
 
@@ -141,14 +143,14 @@ export class ApplePushProcessor extends WorkerHost {
     if (retry.length > 0 && !lastAttempt) {
       // Only the tokens still owed are retried.
       await job.updateData({ ...d, tokens: retry });
-      this.retryLater(job, retry.length);
+      this.retryLater(job, retry.length, r.retryReason);
     }
     return `sent ${r.sent}`;
   }
 
-  private retryLater(job: Job, n: number): never {
+  private retryLater(job: Job, n: number, reason: string | undefined): never {
     this.logger.warn(
-      { jobId: job.id, job: job.name, tokens: n, attempt: job.attemptsMade + 1 },
+      { jobId: job.id, job: job.name, tokens: n, attempt: job.attemptsMade + 1, reason },
       'some pushes will be retried',
     );
     throw new RetryLaterError(`${n} pushes to retry`);

@@ -21,6 +21,8 @@ export interface PushRoundResult {
   failed: number;
   /** Tokens to try again later (429, 5xx, timeouts, connection errors). */
   retry: string[];
+  /** Why the last retried push failed (for the logs). */
+  retryReason?: string;
   certificateError?: string;
 }
 
@@ -137,6 +139,7 @@ export class ApplePusherService implements OnModuleInit {
             return;
           case 'retry':
             result.retry.push(token);
+            result.retryReason = res instanceof Error ? `${res.kind}: ${res.message}` : reason;
             this.failedCounter.inc({ reason });
             return;
           case 'certificate':

@@ -37,7 +37,8 @@ export class ApiKeysService implements OnModuleInit, OnModuleDestroy {
   onModuleInit(): void {
     if (this.config.apiKeyCacheTtlMs <= 0) return;
     this.publisher = this.redis.create('api-key-revocations-pub');
-    this.subscriber = this.redis.create('api-key-revocations-sub');
+    // The subscription is queued until Redis answers, and renewed on every reconnect.
+    this.subscriber = this.redis.create('api-key-revocations-sub', { offlineQueue: true });
     this.subscriber.subscribe(REVOCATION_CHANNEL).catch((err: Error) => {
       this.logger.warn(
         { err: err.message },
