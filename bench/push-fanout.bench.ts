@@ -163,7 +163,7 @@ async function main(): Promise<void> {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve) =>
-    worker.stdout!.on('data', (c: Buffer) => {
+    worker.stdout.on('data', (c: Buffer) => {
       const text = c.toString();
       for (const line of text.split('\n'))
         if (/"level":"(warn|error|fatal)"/.test(line))
