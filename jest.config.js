@@ -3,14 +3,7 @@
  *  template-cloned database per test file). Type checking is `npm run typecheck`'s job. */
 const transform = {
   '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json', diagnostics: false }],
-  // content-disposition 3 (under @fastify/static, used for the /docs UI) ships only ES modules;
-  // Node 20 requires it natively, Jest's CommonJS runtime needs it transpiled.
-  '/node_modules/content-disposition/.+\\.js$': [
-    'ts-jest',
-    { tsconfig: { allowJs: true, module: 'commonjs', isolatedModules: true }, diagnostics: false },
-  ],
 };
-const transformIgnorePatterns = ['/node_modules/(?!content-disposition/)'];
 module.exports = {
   testTimeout: 60000,
   projects: [
@@ -20,7 +13,6 @@ module.exports = {
       rootDir: '.',
       testMatch: ['<rootDir>/src/**/*.spec.ts'],
       transform,
-      transformIgnorePatterns,
     },
     {
       displayName: 'e2e',
@@ -28,7 +20,6 @@ module.exports = {
       rootDir: '.',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       transform,
-      transformIgnorePatterns,
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },

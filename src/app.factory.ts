@@ -2,7 +2,10 @@ import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { DestinationStream, Logger } from 'pino';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
@@ -70,11 +73,43 @@ export async function createApiApp(
     .addBearerAuth({ type: 'http', scheme: 'bearer' }, 'api-key')
     .addBearerAuth({ type: 'http', scheme: 'bearer' }, 'platform-admin')
     .build();
+  // The UI is served from swagger-ui-dist by two plain routes (no @fastify/static, whose
+  // dependencies need Node 22).
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc), {
     jsonDocumentUrl: 'docs/openapi.json',
+    swaggerUiEnabled: false,
   });
+  registerDocsUi(fastify);
 
   return app;
+}
+
+const SWAGGER_ASSETS: Record<string, string> = {
+  'swagger-ui.css': 'text/css; charset=utf-8',
+  'swagger-ui-bundle.js': 'application/javascript; charset=utf-8',
+  'swagger-ui-standalone-preset.js': 'application/javascript; charset=utf-8',
+  'favicon-32x32.png': 'image/png',
+};
+
+function registerDocsUi(fastify: FastifyInstance): void {
+  const dist = dirname(require.resolve('swagger-ui-dist/package.json'));
+  const page = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>wallet-service API</title>
+<link rel="stylesheet" href="/docs/assets/swagger-ui.css"><link rel="icon" href="/docs/assets/favicon-32x32.png"></head>
+<body><div id="swagger-ui"></div><script src="/docs/assets/swagger-ui-bundle.js"></script>
+<script src="/docs/assets/swagger-ui-standalone-preset.js"></script>
+<script>window.ui = SwaggerUIBundle({ url: '/docs/openapi.json', dom_id: '#swagger-ui', presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], layout: 'StandaloneLayout' });</script>
+</body></html>`;
+  fastify.get('/docs', (_req, reply) => reply.type('text/html; charset=utf-8').send(page));
+  fastify.get<{ Params: { file: string } }>('/docs/assets/:file', async (req, reply) => {
+    const type = SWAGGER_ASSETS[req.params.file];
+    if (!type) {
+      return reply
+        .status(404)
+        .send({ error: { code: 'NOT_FOUND', message: 'No such asset', correlationId: req.id } });
+    }
+    const body = await readFile(join(dist, req.params.file));
+    return reply.type(type).header('Cache-Control', 'public, max-age=86400').send(body);
+  });
 }
 
 export async function createWorkerContext(

@@ -143,7 +143,11 @@ describe('operations endpoints (e2e)', () => {
     expect(doc.body.paths['/api/v1/tenants']).toBeDefined();
     const ui = await t.request('GET', '/docs');
     expect(ui.status).toBe(200);
-    expect(ui.text).toContain('swagger');
+    expect(ui.text).toContain('swagger-ui');
+    const asset = await t.request('GET', '/docs/assets/swagger-ui-bundle.js');
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('content-type')).toContain('javascript');
+    expect((await t.request('GET', '/docs/assets/..%2Fpackage.json')).status).toBe(404);
   });
 
   it('echoes a correlation id and answers unknown routes with 404 JSON', async () => {
