@@ -19,7 +19,9 @@ export class PassUpdates1732260000500 implements MigrationInterface {
         started_at timestamptz,
         finished_at timestamptz
       )`);
-    await q.query(`CREATE INDEX campaign_updates_campaign_idx ON campaign_updates (campaign_id, created_at DESC)`);
+    await q.query(
+      `CREATE INDEX campaign_updates_campaign_idx ON campaign_updates (campaign_id, created_at DESC)`,
+    );
     await q.query(`
       CREATE TABLE push_counters (
         campaign_id uuid PRIMARY KEY REFERENCES campaigns(id) ON DELETE CASCADE,

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,7 +57,20 @@ export function createTestPki(): TestPki {
 
   openssl(['genrsa', '-out', 'root.key', '2048'], dir);
   openssl(
-    ['req', '-x509', '-new', '-key', 'root.key', '-sha256', '-days', '3650', '-subj', '/CN=Test Root CA/O=wallet-service tests', '-out', 'root.pem'],
+    [
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      'root.key',
+      '-sha256',
+      '-days',
+      '3650',
+      '-subj',
+      '/CN=Test Root CA/O=wallet-service tests',
+      '-out',
+      'root.pem',
+    ],
     dir,
   );
   writeFileSync(
@@ -64,9 +78,38 @@ export function createTestPki(): TestPki {
     'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n',
   );
   openssl(['genrsa', '-out', 'wwdr.key', '2048'], dir);
-  openssl(['req', '-new', '-key', 'wwdr.key', '-subj', '/CN=Test WWDR Intermediate G4/OU=G4/O=wallet-service tests', '-out', 'wwdr.csr'], dir);
   openssl(
-    ['x509', '-req', '-in', 'wwdr.csr', '-CA', 'root.pem', '-CAkey', 'root.key', '-CAcreateserial', '-days', '3650', '-sha256', '-extfile', 'ca.ext', '-out', 'wwdr.pem'],
+    [
+      'req',
+      '-new',
+      '-key',
+      'wwdr.key',
+      '-subj',
+      '/CN=Test WWDR Intermediate G4/OU=G4/O=wallet-service tests',
+      '-out',
+      'wwdr.csr',
+    ],
+    dir,
+  );
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      'wwdr.csr',
+      '-CA',
+      'root.pem',
+      '-CAkey',
+      'root.key',
+      '-CAcreateserial',
+      '-days',
+      '3650',
+      '-sha256',
+      '-extfile',
+      'ca.ext',
+      '-out',
+      'wwdr.pem',
+    ],
     dir,
   );
   writeFileSync(
@@ -74,8 +117,14 @@ export function createTestPki(): TestPki {
     'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n',
   );
 
-  const root = { keyPem: readFileSync(file('root.key'), 'utf8'), certPem: readFileSync(file('root.pem'), 'utf8') };
-  const wwdr = { keyPem: readFileSync(file('wwdr.key'), 'utf8'), certPem: readFileSync(file('wwdr.pem'), 'utf8') };
+  const root = {
+    keyPem: readFileSync(file('root.key'), 'utf8'),
+    certPem: readFileSync(file('root.pem'), 'utf8'),
+  };
+  const wwdr = {
+    keyPem: readFileSync(file('wwdr.key'), 'utf8'),
+    certPem: readFileSync(file('wwdr.pem'), 'utf8'),
+  };
 
   return {
     root,
@@ -89,7 +138,16 @@ export function createTestPki(): TestPki {
       const cn = opts.commonName ?? `Pass Type ID: ${passTypeIdentifier}`;
       openssl(['genrsa', '-out', `pass${n}.key`, '2048'], dir);
       openssl(
-        ['req', '-new', '-key', `pass${n}.key`, '-subj', `/UID=${passTypeIdentifier}/CN=${cn}/OU=${teamIdentifier}/O=Example Org/C=US`, '-out', `pass${n}.csr`],
+        [
+          'req',
+          '-new',
+          '-key',
+          `pass${n}.key`,
+          '-subj',
+          `/UID=${passTypeIdentifier}/CN=${cn}/OU=${teamIdentifier}/O=Example Org/C=US`,
+          '-out',
+          `pass${n}.csr`,
+        ],
         dir,
       );
       if (opts.expired) {
@@ -100,18 +158,65 @@ export function createTestPki(): TestPki {
         writeFileSync(file(`index${n}.txt`), '');
         writeFileSync(file(`serial${n}`), '1000\n');
         openssl(
-          ['ca', '-batch', '-config', `ca${n}.cnf`, '-in', `pass${n}.csr`, '-out', `pass${n}.pem`, '-startdate', '20200101000000Z', '-enddate', '20210101000000Z', '-notext', '-extfile', 'leaf.ext'],
+          [
+            'ca',
+            '-batch',
+            '-config',
+            `ca${n}.cnf`,
+            '-in',
+            `pass${n}.csr`,
+            '-out',
+            `pass${n}.pem`,
+            '-startdate',
+            '20200101000000Z',
+            '-enddate',
+            '20210101000000Z',
+            '-notext',
+            '-extfile',
+            'leaf.ext',
+          ],
           dir,
         );
       } else {
         openssl(
-          ['x509', '-req', '-in', `pass${n}.csr`, '-CA', 'wwdr.pem', '-CAkey', 'wwdr.key', '-CAcreateserial', '-days', '365', '-sha256', '-extfile', 'leaf.ext', '-out', `pass${n}.pem`],
+          [
+            'x509',
+            '-req',
+            '-in',
+            `pass${n}.csr`,
+            '-CA',
+            'wwdr.pem',
+            '-CAkey',
+            'wwdr.key',
+            '-CAcreateserial',
+            '-days',
+            '365',
+            '-sha256',
+            '-extfile',
+            'leaf.ext',
+            '-out',
+            `pass${n}.pem`,
+          ],
           dir,
         );
       }
       let privateKeyPem: string;
       if (opts.passphrase) {
-        openssl(['pkcs8', '-topk8', '-in', `pass${n}.key`, '-v2', 'aes-256-cbc', '-passout', `pass:${opts.passphrase}`, '-out', `pass${n}.enc.key`], dir);
+        openssl(
+          [
+            'pkcs8',
+            '-topk8',
+            '-in',
+            `pass${n}.key`,
+            '-v2',
+            'aes-256-cbc',
+            '-passout',
+            `pass:${opts.passphrase}`,
+            '-out',
+            `pass${n}.enc.key`,
+          ],
+          dir,
+        );
         privateKeyPem = readFileSync(file(`pass${n}.enc.key`), 'utf8');
       } else {
         privateKeyPem = readFileSync(file(`pass${n}.key`), 'utf8');
@@ -132,12 +237,44 @@ export function createTestPki(): TestPki {
         `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=${san}\n`,
       );
       openssl(['genrsa', '-out', `srv${n}.key`, '2048'], dir);
-      openssl(['req', '-new', '-key', `srv${n}.key`, '-subj', `/CN=${hosts[0] ?? 'localhost'}`, '-out', `srv${n}.csr`], dir);
       openssl(
-        ['x509', '-req', '-in', `srv${n}.csr`, '-CA', 'root.pem', '-CAkey', 'root.key', '-CAcreateserial', '-days', '30', '-sha256', '-extfile', `srv${n}.ext`, '-out', `srv${n}.pem`],
+        [
+          'req',
+          '-new',
+          '-key',
+          `srv${n}.key`,
+          '-subj',
+          `/CN=${hosts[0] ?? 'localhost'}`,
+          '-out',
+          `srv${n}.csr`,
+        ],
         dir,
       );
-      return { certPem: readFileSync(file(`srv${n}.pem`), 'utf8'), keyPem: readFileSync(file(`srv${n}.key`), 'utf8') };
+      openssl(
+        [
+          'x509',
+          '-req',
+          '-in',
+          `srv${n}.csr`,
+          '-CA',
+          'root.pem',
+          '-CAkey',
+          'root.key',
+          '-CAcreateserial',
+          '-days',
+          '30',
+          '-sha256',
+          '-extfile',
+          `srv${n}.ext`,
+          '-out',
+          `srv${n}.pem`,
+        ],
+        dir,
+      );
+      return {
+        certPem: readFileSync(file(`srv${n}.pem`), 'utf8'),
+        keyPem: readFileSync(file(`srv${n}.key`), 'utf8'),
+      };
     },
     unrelatedKeyPem() {
       const n = ++counter;
@@ -178,7 +315,6 @@ function caConfig(dir: string, n: number): string {
 
 /** A Google service-account key (JSON) with a fresh RSA key, as Google Cloud would issue it. */
 export function createServiceAccountKey(email = 'wallet@test-project.iam.gserviceaccount.com') {
-  const { generateKeyPairSync, randomBytes } = require('node:crypto') as typeof import('node:crypto');
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   return {
     key: {

@@ -94,7 +94,7 @@ export class PinoNestLogger implements LoggerService {
       rest.length > 0 && typeof rest[rest.length - 1] === 'string' ? (rest.pop() as string) : undefined;
     if (typeof message === 'object' && message !== null && !(message instanceof Error)) {
       const msg = typeof rest[0] === 'string' ? rest[0] : undefined;
-      this.root[level]({ context, ...(message as object) }, msg);
+      this.root[level]({ context, ...message }, msg);
     } else if (message instanceof Error) {
       this.root[level]({ context, err: message }, message.message);
     } else {

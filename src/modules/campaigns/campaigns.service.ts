@@ -21,6 +21,9 @@ import {
 } from './dto/campaign.dto';
 import { findTemplateTokenError } from './template/template-renderer';
 
+/** How long a replica may issue passes from a cached campaign context (other replicas' changes). */
+export const ISSUING_CONTEXT_TTL_MS = 2000;
+
 /** Hooks other modules register to act inside the transaction that changes a campaign's content. */
 export interface CampaignContentChangeHook {
   /** May return the id of a campaign update it started (for progress polling). */
@@ -31,6 +34,8 @@ export interface CampaignContentChangeHook {
 export class CampaignsService {
   private readonly logger = new Logger(CampaignsService.name);
   private readonly contentHooks: CampaignContentChangeHook[] = [];
+  /** Hot-path cache of issuing contexts; cleared here on change, bounded by a short TTL across replicas. */
+  private readonly contexts = new Map<string, { ctx: CampaignIssuingContext | null; expiresAt: number }>();
 
   constructor(
     private readonly repo: CampaignsRepository,
@@ -118,13 +123,26 @@ export class CampaignsService {
   }
 
   /** Campaign, configuration version and image names for building passes (one query; no tenant filter: callers check). */
-  issuingContext(campaignId: string): Promise<CampaignIssuingContext | null> {
-    return this.repo.issuingContext(campaignId);
+  async issuingContext(campaignId: string): Promise<CampaignIssuingContext | null> {
+    const hit = this.contexts.get(campaignId);
+    if (hit && hit.expiresAt > Date.now()) return hit.ctx;
+    const ctx = await this.repo.issuingContext(campaignId);
+    if (this.contexts.size >= 5000) this.contexts.clear();
+    this.contexts.set(campaignId, { ctx, expiresAt: Date.now() + ISSUING_CONTEXT_TTL_MS });
+    return ctx;
+  }
+
+  private forgetContext(campaignId: string): void {
+    this.contexts.delete(campaignId);
   }
 
   /** Creates or patches the campaign's Google class now (used when a pass needs it before the retry job ran). */
   async syncGoogleClass(campaign: Campaign): Promise<void> {
-    await this.googleClass.syncNow(campaign);
+    try {
+      await this.googleClass.syncNow(campaign);
+    } finally {
+      this.forgetContext(campaign.id);
+    }
   }
 
   /** The campaign's images as pass bundle files (`icon.png`, …). */
@@ -181,6 +199,7 @@ export class CampaignsService {
         }
       }
     });
+    this.forgetContext(id);
     let campaign = await this.mustFind(tenantId, id);
     if (googleToSync) {
       await this.googleClass.syncNow(campaign).catch((err: Error) => {
@@ -200,6 +219,7 @@ export class CampaignsService {
         await m.update(Campaign, { id, tenantId }, { status: 'ended', endedAt: new Date() });
       }
     });
+    this.forgetContext(id);
     return this.get(tenantId, id);
   }
 

@@ -21,12 +21,18 @@ export class PassUpdatesController {
 
   @Get('passes')
   @ApiOperation({ summary: 'Passes issued from the campaign, with their registered Apple devices' })
-  list(@TenantId() tenantId: string, @Param('id', UuidPipe) id: string, @Query() q: PaginationQueryDto): Promise<Page<PassResponseDto>> {
+  list(
+    @TenantId() tenantId: string,
+    @Param('id', UuidPipe) id: string,
+    @Query() q: PaginationQueryDto,
+  ): Promise<Page<PassResponseDto>> {
     return this.updates.list(tenantId, id, q);
   }
 
   @Patch('passes/:serialNumber')
-  @ApiOperation({ summary: "Change a pass's contact/voucher data: its devices get a push, its Google object is patched" })
+  @ApiOperation({
+    summary: "Change a pass's contact/voucher data: its devices get a push, its Google object is patched",
+  })
   @ApiOkResponse({ type: PassResponseDto })
   update(
     @TenantId() tenantId: string,
@@ -41,7 +47,11 @@ export class PassUpdatesController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Void a pass on both platforms (Apple voided: true, Google state INACTIVE)' })
   @ApiOkResponse({ type: PassResponseDto })
-  void(@TenantId() tenantId: string, @Param('id', UuidPipe) id: string, @Param('serialNumber') serial: string): Promise<PassResponseDto> {
+  void(
+    @TenantId() tenantId: string,
+    @Param('id', UuidPipe) id: string,
+    @Param('serialNumber') serial: string,
+  ): Promise<PassResponseDto> {
     return this.updates.void(tenantId, id, serialParam(serial));
   }
 
@@ -53,7 +63,11 @@ export class PassUpdatesController {
 
   @Get('updates')
   @ApiOperation({ summary: 'Campaign-wide updates, newest first, with push progress' })
-  listUpdates(@TenantId() tenantId: string, @Param('id', UuidPipe) id: string, @Query() q: PaginationQueryDto): Promise<CampaignUpdateDto[]> {
+  listUpdates(
+    @TenantId() tenantId: string,
+    @Param('id', UuidPipe) id: string,
+    @Query() q: PaginationQueryDto,
+  ): Promise<CampaignUpdateDto[]> {
     return this.updates.listUpdates(tenantId, id, q);
   }
 

@@ -28,7 +28,12 @@ export class PassUpdatesRepository {
     return this.db.transaction(fn);
   }
 
-  async lockPass(m: EntityManager, tenantId: string, campaignId: string, serial: string): Promise<Pass | null> {
+  async lockPass(
+    m: EntityManager,
+    tenantId: string,
+    campaignId: string,
+    serial: string,
+  ): Promise<Pass | null> {
     const rows = await m.query<Parameters<typeof toPass>[0][]>(
       `SELECT * FROM passes WHERE tenant_id = $1 AND campaign_id = $2 AND serial_number = $3 FOR UPDATE`,
       [tenantId, campaignId, serial],
@@ -72,7 +77,9 @@ export class PassUpdatesRepository {
   }
 
   async passCounts(tenantId: string, campaignId: string) {
-    const rows = await this.db.query<{ total: number; apple: number; google: number; voided: number; g_synced: number; g_failed: number }[]>(
+    const rows = await this.db.query<
+      { total: number; apple: number; google: number; voided: number; g_synced: number; g_failed: number }[]
+    >(
       `SELECT count(*)::int AS total,
               count(*) FILTER (WHERE apple_issued_at IS NOT NULL)::int AS apple,
               count(*) FILTER (WHERE google_object_synced_at IS NOT NULL)::int AS google,
@@ -118,7 +125,12 @@ export class PassUpdatesRepository {
     };
   }
 
-  async insertCampaignUpdate(m: EntityManager, tenantId: string, campaignId: string, contentVersion: number): Promise<string> {
+  async insertCampaignUpdate(
+    m: EntityManager,
+    tenantId: string,
+    campaignId: string,
+    contentVersion: number,
+  ): Promise<string> {
     const rows = await m.query<{ id: string }[]>(
       `INSERT INTO campaign_updates (tenant_id, campaign_id, content_version) VALUES ($1, $2, $3) RETURNING id`,
       [tenantId, campaignId, contentVersion],
@@ -126,7 +138,11 @@ export class PassUpdatesRepository {
     return rows[0]!.id;
   }
 
-  async findUpdate(tenantId: string, campaignId: string, updateId: string): Promise<CampaignUpdateRow | null> {
+  async findUpdate(
+    tenantId: string,
+    campaignId: string,
+    updateId: string,
+  ): Promise<CampaignUpdateRow | null> {
     const rows = await this.db.query<CampaignUpdateRow[]>(
       `SELECT * FROM campaign_updates WHERE tenant_id = $1 AND campaign_id = $2 AND id = $3`,
       [tenantId, campaignId, updateId],
@@ -134,7 +150,12 @@ export class PassUpdatesRepository {
     return rows[0] ?? null;
   }
 
-  async listUpdates(tenantId: string, campaignId: string, limit: number, offset: number): Promise<CampaignUpdateRow[]> {
+  async listUpdates(
+    tenantId: string,
+    campaignId: string,
+    limit: number,
+    offset: number,
+  ): Promise<CampaignUpdateRow[]> {
     return this.db.query<CampaignUpdateRow[]>(
       `SELECT * FROM campaign_updates WHERE tenant_id = $1 AND campaign_id = $2 ORDER BY created_at DESC LIMIT $3 OFFSET $4`,
       [tenantId, campaignId, limit, offset],

@@ -27,7 +27,9 @@ export class PassUpdatesService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.campaigns.registerContentChangeHook({ onCampaignContentChanged: (m, c) => this.onCampaignContentChanged(m, c) });
+    this.campaigns.registerContentChangeHook({
+      onCampaignContentChanged: (m, c) => this.onCampaignContentChanged(m, c),
+    });
   }
 
   async list(tenantId: string, campaignId: string, q: PaginationQueryDto): Promise<Page<PassResponseDto>> {
@@ -40,8 +42,16 @@ export class PassUpdatesService implements OnModuleInit {
     );
   }
 
-  async update(tenantId: string, campaignId: string, serial: string, dto: UpdatePassDto): Promise<PassResponseDto> {
-    for (const [field, value] of [['contact', dto.contact], ['voucher', dto.voucher]] as const) {
+  async update(
+    tenantId: string,
+    campaignId: string,
+    serial: string,
+    dto: UpdatePassDto,
+  ): Promise<PassResponseDto> {
+    for (const [field, value] of [
+      ['contact', dto.contact],
+      ['voucher', dto.voucher],
+    ] as const) {
       if (value === undefined) continue;
       const problem = personalisationObjectProblem(value, field);
       if (problem) throw DomainError.validation(field, problem.replace(`${field} `, ''));
@@ -50,12 +60,19 @@ export class PassUpdatesService implements OnModuleInit {
       throw DomainError.validation('contact', 'give contact and/or voucher attributes to change');
     }
     const campaign = await this.campaigns.getEntity(tenantId, campaignId);
-    if (campaign.status === 'ended') throw new DomainError('CAMPAIGN_ENDED', 'Campaign has ended; its passes cannot change');
+    if (campaign.status === 'ended')
+      throw new DomainError('CAMPAIGN_ENDED', 'Campaign has ended; its passes cannot change');
     const pass = await this.repo.transaction(async (m) => {
       const current = await this.mustLock(m, tenantId, campaignId, serial);
       const data: PersonalisationData = {
-        contact: { ...current.data.contact, ...(dto.contact as Record<string, PersonalisationValue> | undefined) },
-        voucher: { ...current.data.voucher, ...(dto.voucher as Record<string, PersonalisationValue> | undefined) },
+        contact: {
+          ...current.data.contact,
+          ...(dto.contact as Record<string, PersonalisationValue> | undefined),
+        },
+        voucher: {
+          ...current.data.voucher,
+          ...(dto.voucher as Record<string, PersonalisationValue> | undefined),
+        },
       };
       if (JSON.stringify(data) === JSON.stringify(current.data)) return current;
       await lockChangeSequence(m);
@@ -92,7 +109,11 @@ export class PassUpdatesService implements OnModuleInit {
       pushes,
       googleObjects: { synced: passes.g_synced, failed: passes.g_failed },
       googleClass: campaign.googleClassId
-        ? { classId: campaign.googleClassId, syncStatus: campaign.googleSyncStatus ?? 'PENDING', lastError: campaign.googleSyncError }
+        ? {
+            classId: campaign.googleClassId,
+            syncStatus: campaign.googleSyncStatus ?? 'PENDING',
+            lastError: campaign.googleSyncError,
+          }
         : null,
     };
   }
@@ -104,14 +125,23 @@ export class PassUpdatesService implements OnModuleInit {
     return updateDto(row);
   }
 
-  async listUpdates(tenantId: string, campaignId: string, q: PaginationQueryDto): Promise<CampaignUpdateDto[]> {
+  async listUpdates(
+    tenantId: string,
+    campaignId: string,
+    q: PaginationQueryDto,
+  ): Promise<CampaignUpdateDto[]> {
     await this.campaigns.getEntity(tenantId, campaignId);
     return (await this.repo.listUpdates(tenantId, campaignId, q.limit, q.offset)).map(updateDto);
   }
 
   /** Inside the campaign's change transaction: record the update and the intent to fan out. */
   private async onCampaignContentChanged(m: EntityManager, campaign: Campaign): Promise<string> {
-    const updateId = await this.repo.insertCampaignUpdate(m, campaign.tenantId, campaign.id, campaign.contentVersion);
+    const updateId = await this.repo.insertCampaignUpdate(
+      m,
+      campaign.tenantId,
+      campaign.id,
+      campaign.contentVersion,
+    );
     await this.outbox.add(m, campaign.tenantId, 'push.campaign', {
       tenantId: campaign.tenantId,
       campaignId: campaign.id,
@@ -128,10 +158,19 @@ export class PassUpdatesService implements OnModuleInit {
       changeSeq: pass.changeSeq,
       changedAt: new Date().toISOString(),
     });
-    if (pass.googleObjectId) await this.outbox.add(m, pass.tenantId, 'google.object.sync', { tenantId: pass.tenantId, passId: pass.id });
+    if (pass.googleObjectId)
+      await this.outbox.add(m, pass.tenantId, 'google.object.sync', {
+        tenantId: pass.tenantId,
+        passId: pass.id,
+      });
   }
 
-  private async mustLock(m: EntityManager, tenantId: string, campaignId: string, serial: string): Promise<Pass> {
+  private async mustLock(
+    m: EntityManager,
+    tenantId: string,
+    campaignId: string,
+    serial: string,
+  ): Promise<Pass> {
     const pass = await this.repo.lockPass(m, tenantId, campaignId, serial);
     if (!pass) throw DomainError.notFound('PASS_NOT_FOUND', 'Pass');
     return pass;

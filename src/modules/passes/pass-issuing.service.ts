@@ -58,7 +58,7 @@ export class PassIssuingService {
     const data: PersonalisationData = { contact: claims.contact, voucher: claims.voucher };
     if (claims.platform === 'APPLE') {
       if (!ctx.applePassTypeIdentifier) throw notConfigured('Apple Wallet');
-      const { pass } = await this.findOrCreate(ctx, data);
+      const { pass } = await this.findOrCreate(ctx, data, true);
       const pkpass = await this.content.buildApplePass(ctx, pass);
       if (!pass.appleIssuedAt) await this.passes.markAppleIssued(pass.id, ctx.applePassTypeIdentifier);
       return {
@@ -77,7 +77,7 @@ export class PassIssuingService {
     };
   }
 
-  private findOrCreate(ctx: CampaignIssuingContext, data: PersonalisationData) {
+  private findOrCreate(ctx: CampaignIssuingContext, data: PersonalisationData, appleIssued = false) {
     return this.passes.findOrCreate({
       tenantId: ctx.tenantId,
       campaignId: ctx.campaignId,
@@ -86,6 +86,7 @@ export class PassIssuingService {
       authenticationToken: newAuthenticationToken(),
       passTypeIdentifier: ctx.applePassTypeIdentifier,
       data,
+      appleIssued,
     });
   }
 

@@ -60,12 +60,19 @@ export class PassesRepository {
     authenticationToken: string;
     passTypeIdentifier: string | null;
     data: PersonalisationData;
+    /** Mark the pass as added to Apple Wallet in the same statement. */
+    appleIssued?: boolean;
   }): Promise<{ pass: Pass; created: boolean }> {
-    const inserted = await this.db.query<PassRow[]>(
-      `INSERT INTO passes (tenant_id, campaign_id, identity, serial_number, authentication_token, pass_type_identifier, data)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (campaign_id, identity) DO NOTHING
-       RETURNING *`,
+    // One round trip in the common cases: the insert, or (conflict) the existing row.
+    const rows = await this.db.query<(PassRow & { created: boolean })[]>(
+      `WITH ins AS (
+         INSERT INTO passes (tenant_id, campaign_id, identity, serial_number, authentication_token, pass_type_identifier, data, apple_issued_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8::boolean THEN now() END)
+         ON CONFLICT (campaign_id, identity) DO NOTHING
+         RETURNING *, true AS created)
+       SELECT * FROM ins
+       UNION ALL
+       SELECT *, false AS created FROM passes WHERE campaign_id = $2 AND identity = $3 AND NOT EXISTS (SELECT 1 FROM ins)`,
       [
         input.tenantId,
         input.campaignId,
@@ -74,9 +81,11 @@ export class PassesRepository {
         input.authenticationToken,
         input.passTypeIdentifier,
         JSON.stringify(input.data),
+        input.appleIssued ?? false,
       ],
     );
-    if (inserted[0]) return { pass: toPass(inserted[0]), created: true };
+    if (rows[0]) return { pass: toPass(rows[0]), created: rows[0].created };
+    // A concurrent insert committed after this statement's snapshot: read it now.
     const existing = await this.db.query<PassRow[]>(
       `SELECT * FROM passes WHERE campaign_id = $1 AND identity = $2`,
       [input.campaignId, input.identity],

@@ -259,7 +259,8 @@ export class CampaignResponseDto {
   @ApiProperty() updatedAt!: string;
   @ApiPropertyOptional({ nullable: true, type: String }) endedAt!: string | null;
   @ApiPropertyOptional({
-    description: 'After a PATCH that changed the design: the update pushing it to devices (GET …/updates/:updateId)',
+    description:
+      'After a PATCH that changed the design: the update pushing it to devices (GET …/updates/:updateId)',
   })
   updateId?: string;
 }

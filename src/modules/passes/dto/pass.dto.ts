@@ -2,12 +2,18 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsObject, IsOptional } from 'class-validator';
 
 export class UpdatePassDto {
-  @ApiPropertyOptional({ description: 'Contact attributes to set (merged into the pass data)', example: { firstName: 'Ada' } })
+  @ApiPropertyOptional({
+    description: 'Contact attributes to set (merged into the pass data)',
+    example: { firstName: 'Ada' },
+  })
   @IsOptional()
   @IsObject()
   contact?: Record<string, unknown>;
 
-  @ApiPropertyOptional({ description: 'Voucher attributes to set (merged into the pass data)', example: { value: '20%' } })
+  @ApiPropertyOptional({
+    description: 'Voucher attributes to set (merged into the pass data)',
+    example: { value: '20%' },
+  })
   @IsOptional()
   @IsObject()
   voucher?: Record<string, unknown>;
@@ -44,7 +50,11 @@ export class CampaignUpdateDto {
   @ApiProperty() id!: string;
   @ApiProperty() campaignId!: string;
   @ApiProperty({ enum: ['PENDING', 'RUNNING', 'DONE', 'COALESCED'] }) status!: string;
-  @ApiProperty({ nullable: true, type: Number, description: 'Push tokens to notify; null until the fan-out has counted them' })
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'Push tokens to notify; null until the fan-out has counted them',
+  })
   total!: number | null;
   @ApiProperty() sent!: number;
   @ApiProperty() failed!: number;
