@@ -106,12 +106,17 @@ describe('campaigns (e2e)', () => {
     expect(google.classes.has(classId)).toBe(true);
   });
 
-  it('marks the class FAILED with the error when Google refuses it', async () => {
-    google.failNext('/walletobjects/v1/offerClass', 403);
-    const res = await t.request('POST', '/api/v1/campaigns', { token: key, body: campaignBody(configId) });
+  it('marks the class FAILED with the error when Google refuses the credentials', async () => {
+    // A service account Google does not know: the token request is refused, which no retry fixes.
+    const unknown = await createWalletConfiguration(t, key, { google: true });
+    const res = await t.request('POST', '/api/v1/campaigns', { token: key, body: campaignBody(unknown.id) });
     expect(res.status).toBe(201);
     expect(res.body.google.syncStatus).toBe('FAILED');
-    expect(res.body.google.lastError).toMatch(/403|ermission/);
+    expect(res.body.google.lastError).toMatch(/401|invalid_client|token/i);
+    expectNoSecrets(res.text);
+    await new Promise((r) => setTimeout(r, 1000));
+    const later = await t.request('GET', `/api/v1/campaigns/${res.body.id}`, { token: key });
+    expect(later.body.google.syncStatus).toBe('FAILED');
   });
 
   it('validates every field with a 400 naming it', async () => {
