@@ -222,6 +222,10 @@ describe('pass updates and pushes (e2e)', () => {
     );
     expect(cfgRes.body.apple.apnsStatus).toBe('UNHEALTHY');
     expect(cfgRes.body.apple.apnsError).toContain('BadCertificate');
+    const health = await t.request('GET', '/health');
+    expect(health.status).toBe(200);
+    expect(health.body.status).toBe('degraded');
+    expect(health.body.checks.apnsCredentials.unhealthy.map((u: any) => u.id)).toContain(own.id);
     expect((await listSerials(t, device, pass.passTypeIdentifier)).status).toBe(200);
   });
 

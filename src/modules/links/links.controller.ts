@@ -1,8 +1,9 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { Auth, TenantId } from '../../common/auth/auth.decorators';
-import { LinkResult, LinksService } from './links.service';
+import { LinksService } from './links.service';
 
 const ITEM_SCHEMA: SchemaObject = {
   type: 'object',
@@ -56,7 +57,11 @@ export class LinksController {
   @ApiOkResponse({
     schema: { type: 'object', properties: { urls: { type: 'array', items: { type: 'object' } } } },
   })
-  generate(@TenantId() tenantId: string, @Body() body: Record<string, unknown>): { urls: LinkResult[] } {
-    return this.links.generate(tenantId, body);
+  async generate(
+    @TenantId() tenantId: string,
+    @Body() body: Record<string, unknown>,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    await reply.type('application/json; charset=utf-8').send(this.links.generateJson(tenantId, body));
   }
 }

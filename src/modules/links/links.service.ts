@@ -15,10 +15,32 @@ export type LinkResult = { url: string } | { error: LinkRequestError };
 export class LinksService {
   private readonly codec: LinkTokenCodec;
   private readonly prefix: string;
+  /** The prefix as the start of a JSON string literal (opening quote, escaped, no closing quote). */
+  private readonly jsonPrefix: string;
 
   constructor(@InjectConfig() private readonly config: AppConfig) {
     this.codec = new LinkTokenCodec(config.linkSigningKeys);
     this.prefix = `${config.publicBaseUrl}/api/pass/create/`;
+    this.jsonPrefix = JSON.stringify(this.prefix).slice(0, -1);
+  }
+
+  /**
+   * The answer as JSON text, written by hand: the URLs are the JSON-escaped prefix plus a token of
+   * base64url characters and dots, so only per-item errors need JSON.stringify (8% of the request
+   * cost went to serialising 1,000 small objects).
+   */
+  generateJson(tenantId: string, body: unknown): string {
+    const { urls } = this.generate(tenantId, body);
+    let out = '{"urls":[';
+    for (let i = 0; i < urls.length; i++) {
+      const item = urls[i]!;
+      if (i > 0) out += ',';
+      out +=
+        'url' in item
+          ? `{"url":${this.jsonPrefix}${item.url.slice(this.prefix.length)}"}`
+          : JSON.stringify(item);
+    }
+    return out + ']}';
   }
 
   generate(tenantId: string, body: unknown): { urls: LinkResult[] } {
