@@ -3,6 +3,7 @@ import { Outbox1732260000200 } from './1732260000200-outbox';
 import { Passes1732260000300 } from './1732260000300-passes';
 import { AppleDevices1732260000400 } from './1732260000400-apple-devices';
 import { PassUpdates1732260000500 } from './1732260000500-pass-updates';
+import { PassesCampaignIndex1732260000600 } from './1732260000600-passes-campaign-index';
 
 /** Every migration, in order. Add new ones at the end. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   Passes1732260000300,
   AppleDevices1732260000400,
   PassUpdates1732260000500,
+  PassesCampaignIndex1732260000600,
 ];

@@ -3,12 +3,14 @@ import { Logger } from '@nestjs/common';
 import { Job, Queue, UnrecoverableError } from 'bullmq';
 import { DEFAULT_JOB_OPTIONS, JobPayloads, QUEUE_NAMES } from '../../queues/queues';
 import { MetricsService } from '../metrics/metrics.service';
+import { AppleDevicesService } from '../apple-web-service/apple-devices.service';
 import { ApplePusherService, PushRoundResult } from './apple-pusher.service';
 import { PushRepository, PushTarget } from './push.repository';
 
 /** Push tokens per batch job of a campaign fan-out. */
 export const FANOUT_BATCH_SIZE = 500;
-const FANOUT_PAGE = 5000;
+/** Passes per fan-out query page. */
+const FANOUT_PASS_PAGE = 1000;
 
 type PushJob =
   | Job<JobPayloads['push.pass'], unknown, 'push.pass'>
@@ -29,6 +31,7 @@ export class ApplePushProcessor extends WorkerHost {
 
   constructor(
     private readonly repo: PushRepository,
+    private readonly devices: AppleDevicesService,
     private readonly pusher: ApplePusherService,
     @InjectQueue(QUEUE_NAMES.push) private readonly queue: Queue,
     metrics: MetricsService,
@@ -57,7 +60,7 @@ export class ApplePushProcessor extends WorkerHost {
     if (!pass || pass.tenant_id !== job.data.tenantId) return 'gone';
     // A later change of the same pass has its own job, which will push: this one coalesces into it.
     if (BigInt(pass.change_seq) > BigInt(job.data.changeSeq) && job.attemptsMade === 0) return 'coalesced';
-    const targets = await this.repo.targetsForPass(pass.id);
+    const targets = await this.devices.pushTargetsForPass(pass.id);
     const byType = groupByType(targets);
     const totals = { sent: 0, failed: 0, unregistered: 0 };
     const retry: string[] = [];
@@ -85,10 +88,12 @@ export class ApplePushProcessor extends WorkerHost {
     // 'already': a crashed run is re-running; batch ids are deterministic, so re-adding is harmless.
     const campaign = await this.repo.campaignConfig(data.campaignId);
     if (!campaign) return 'gone';
-    let after: PushTarget | null = null;
+    let afterPass: string | null = null;
     let batchIndex = 0;
     let total = 0;
     let pending: PushTarget[] = [];
+    // One push per token and pass type, however many of the campaign's passes a device holds.
+    const seen = new Set<string>();
     const flush = async (items: PushTarget[]) => {
       const jobs = chunkByType(items, FANOUT_BATCH_SIZE).map(([passTypeIdentifier, tokens]) => ({
         name: 'push.batch' as const,
@@ -106,11 +111,20 @@ export class ApplePushProcessor extends WorkerHost {
       if (jobs.length > 0) await this.queue.addBulk(jobs);
     };
     for (;;) {
-      const page = await this.repo.campaignTargetsPage(data.campaignId, after, FANOUT_PAGE);
-      if (page.length === 0) break;
-      total += page.length;
-      after = page[page.length - 1]!;
-      pending.push(...page);
+      const { targets, lastPassId } = await this.repo.campaignTargetsPage(
+        data.campaignId,
+        afterPass,
+        FANOUT_PASS_PAGE,
+      );
+      if (lastPassId === null) break;
+      afterPass = lastPassId;
+      for (const t of targets) {
+        const key = `${t.passTypeIdentifier}\n${t.pushToken}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        pending.push(t);
+      }
+      total = seen.size;
       // Emit only whole batches until the end, so batch boundaries (and ids) are the same on a re-run.
       const whole = pending.length - (pending.length % FANOUT_BATCH_SIZE);
       if (whole > 0) {
@@ -159,7 +173,11 @@ export class ApplePushProcessor extends WorkerHost {
 
 function groupByType(targets: PushTarget[]): Map<string, string[]> {
   const m = new Map<string, string[]>();
-  for (const t of targets) m.set(t.passTypeIdentifier, [...(m.get(t.passTypeIdentifier) ?? []), t.pushToken]);
+  for (const t of targets) {
+    const list = m.get(t.passTypeIdentifier);
+    if (list) list.push(t.pushToken);
+    else m.set(t.passTypeIdentifier, [t.pushToken]);
+  }
   return m;
 }
 

@@ -9,7 +9,7 @@ import { ApnsOutcome, classifyApnsResponse } from '../../integrations/apns/apns-
 import { REDIS } from '../../integrations/redis/redis.module';
 import { WalletConfigurationsService } from '../wallet-configurations/wallet-configurations.service';
 import { MetricsService } from '../metrics/metrics.service';
-import { PushRepository } from './push.repository';
+import { AppleDevicesService } from '../apple-web-service/apple-devices.service';
 
 /** Accepted tokens are written to Redis in slices of this size. */
 const REMEMBER_SLICE = 25;
@@ -42,7 +42,7 @@ export class ApplePusherService implements OnModuleInit {
   constructor(
     private readonly apns: ApnsClientFactory,
     private readonly walletConfigurations: WalletConfigurationsService,
-    private readonly repo: PushRepository,
+    private readonly devices: AppleDevicesService,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     metrics: MetricsService,
@@ -168,7 +168,7 @@ export class ApplePusherService implements OnModuleInit {
       if (Number.isFinite(changedAt)) this.latency.observe((Date.now() - changedAt) / 1000);
     }
     for (const [reason, n] of failedByReason) this.failedCounter.inc({ reason }, n);
-    for (const token of unregistered) await this.repo.removePushToken(token);
+    for (const token of unregistered) await this.devices.deleteRegistrationsForPushToken(token);
     if (result.certificateError) {
       await this.walletConfigurations.setApnsHealth(cfg.id, 'UNHEALTHY', result.certificateError);
       this.logger.error(

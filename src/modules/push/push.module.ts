@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ApnsClientFactory } from '../../integrations/apns/apns-client.factory';
+import { AppleDevicesModule } from '../apple-web-service/apple-devices.module';
 import { WalletConfigurationsModule } from '../wallet-configurations/wallet-configurations.module';
 import { ApplePushProcessor } from './apple-push.processor';
 import { ApplePusherService } from './apple-pusher.service';
@@ -7,7 +8,7 @@ import { PushRepository } from './push.repository';
 
 /** The Apple push queue's worker; loaded only in the worker role (ROLE=worker or all). */
 @Module({
-  imports: [WalletConfigurationsModule],
+  imports: [WalletConfigurationsModule, AppleDevicesModule],
   providers: [ApnsClientFactory, PushRepository, ApplePusherService, ApplePushProcessor],
 })
 export class PushWorkerModule {}

@@ -37,53 +37,37 @@ export class PushRepository {
     return rows[0] ? { walletConfigurationId: rows[0].wallet_configuration_id } : null;
   }
 
-  async targetsForPass(passId: string): Promise<PushTarget[]> {
-    const rows = await this.db.query<{ push_token: string; pass_type_identifier: string }[]>(
-      `SELECT DISTINCT d.push_token, p.pass_type_identifier
-         FROM registrations r JOIN devices d ON d.id = r.device_id JOIN passes p ON p.id = r.pass_id
-        WHERE r.pass_id = $1 AND p.pass_type_identifier IS NOT NULL`,
-      [passId],
-    );
-    return rows.map((r) => ({ pushToken: r.push_token, passTypeIdentifier: r.pass_type_identifier }));
-  }
-
-  /** One page of a campaign's distinct (pass type, push token) pairs, in key order after `after`. */
+  /**
+   * The push targets of one page of a campaign's passes (keyset by pass id), in (pass, token)
+   * order, with the last pass id of the page. Tokens may repeat across passes; callers dedupe.
+   */
   async campaignTargetsPage(
     campaignId: string,
-    after: PushTarget | null,
-    limit: number,
-  ): Promise<PushTarget[]> {
-    const rows = await this.db.query<{ push_token: string; pass_type_identifier: string }[]>(
-      `SELECT DISTINCT p.pass_type_identifier, d.push_token
-         FROM passes p JOIN registrations r ON r.pass_id = p.id JOIN devices d ON d.id = r.device_id
-        WHERE p.campaign_id = $1 AND p.pass_type_identifier IS NOT NULL
-          AND ($2::text IS NULL OR (p.pass_type_identifier, d.push_token) > ($2::text, $3::text))
-        ORDER BY p.pass_type_identifier, d.push_token
-        LIMIT $4`,
-      [campaignId, after?.passTypeIdentifier ?? null, after?.pushToken ?? null, limit],
+    afterPassId: string | null,
+    passes: number,
+  ): Promise<{ targets: PushTarget[]; lastPassId: string | null }> {
+    const page = await this.db.query<{ id: string }[]>(
+      `SELECT id FROM passes WHERE campaign_id = $1 AND ($2::uuid IS NULL OR id > $2) ORDER BY id LIMIT $3`,
+      [campaignId, afterPassId, passes],
     );
-    return rows.map((r) => ({ pushToken: r.push_token, passTypeIdentifier: r.pass_type_identifier }));
+    if (page.length === 0) return { targets: [], lastPassId: null };
+    const rows = await this.db.query<{ push_token: string; pass_type_identifier: string }[]>(
+      `SELECT p.pass_type_identifier, d.push_token
+         FROM passes p JOIN registrations r ON r.pass_id = p.id JOIN devices d ON d.id = r.device_id
+        WHERE p.id = ANY($1::uuid[]) AND p.pass_type_identifier IS NOT NULL
+        ORDER BY p.id, d.push_token`,
+      [page.map((p) => p.id)],
+    );
+    return {
+      targets: rows.map((r) => ({ pushToken: r.push_token, passTypeIdentifier: r.pass_type_identifier })),
+      lastPassId: page[page.length - 1]!.id,
+    };
   }
 
-  /** Deletes every registration of a push token APNs reported dead, if the device still has that token. */
-  async removePushToken(pushToken: string): Promise<number> {
-    return this.db.transaction(async (m) => {
-      const devices = await m.query<{ id: string }[]>(
-        `SELECT id FROM devices WHERE push_token = $1 FOR UPDATE`,
-        [pushToken],
-      );
-      if (devices.length === 0) return 0;
-      const ids = devices.map((d) => d.id);
-      const [, removed] = await m.query<[unknown[], number]>(
-        `DELETE FROM registrations WHERE device_id = ANY($1::uuid[])`,
-        [ids],
-      );
-      await m.query(`DELETE FROM devices WHERE id = ANY($1::uuid[])`, [ids]);
-      return removed;
-    });
-  }
-
-  /** Returns true when this is the newest pending update of the campaign (older pending ones coalesce into it). */
+  /**
+   * Starts an update unless a newer update of the campaign exists (in any state): that one pushes
+   * every device after this change too, so this one coalesces into it.
+   */
   async startCampaignUpdate(
     updateId: string,
     campaignId: string,
@@ -99,7 +83,7 @@ export class PushRepository {
       // Compared in SQL: timestamps have microseconds, JavaScript dates only milliseconds.
       const newer = await m.query<{ id: string }[]>(
         `SELECT n.id FROM campaign_updates n, campaign_updates me
-          WHERE me.id = $2 AND n.campaign_id = $1 AND n.id <> me.id AND n.status = 'PENDING' AND n.created_at > me.created_at
+          WHERE me.id = $2 AND n.campaign_id = $1 AND n.id <> me.id AND n.created_at > me.created_at
           LIMIT 1`,
         [campaignId, updateId],
       );
