@@ -1,16 +1,33 @@
 import { runMigrations } from '../../src/database/prepare-database';
-import { databaseUrl, TEMPLATE_DB, withAdmin } from './db';
+import { databaseUrl, templateDb, withAdmin } from './db';
 
-/** Builds the migrated template database that every e2e test file clones. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Builds this run's migrated template database, which every e2e test file clones. Databases left
+ * by runs whose process is gone are dropped; those of runs still going are left alone.
+ */
 export default async function globalSetup(): Promise<void> {
+  process.env.WALLET_TEST_RUN = String(process.pid);
   await withAdmin(async (c) => {
-    const stale = await c.query<{ datname: string }>(
-      `SELECT datname FROM pg_database WHERE datname LIKE 'wallet_t\\_%'`,
+    const all = await c.query<{ datname: string }>(
+      `SELECT datname FROM pg_database WHERE datname LIKE 'wallet\\_t\\_%' OR datname LIKE 'wallet\\_tpl\\_%'`,
     );
-    for (const row of stale.rows) await c.query(`DROP DATABASE IF EXISTS "${row.datname}" WITH (FORCE)`);
-    await c.query(`DROP DATABASE IF EXISTS "${TEMPLATE_DB}" WITH (FORCE)`);
-    await c.query(`CREATE DATABASE "${TEMPLATE_DB}"`);
+    for (const { datname } of all.rows) {
+      const pid = Number(/^wallet_(?:t|tpl)_(\d+)/.exec(datname)?.[1]);
+      if (!Number.isFinite(pid) || !alive(pid) || pid === process.pid) {
+        await c.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+      }
+    }
+    await c.query(`CREATE DATABASE "${templateDb()}"`);
   });
   const quiet = { info: () => undefined, warn: () => undefined };
-  await runMigrations(databaseUrl(TEMPLATE_DB), quiet);
+  await runMigrations(databaseUrl(templateDb()), quiet);
 }
