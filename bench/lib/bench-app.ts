@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { ensureDatabaseExists, runMigrations } from '../../src/database/prepare-database';
 import { databaseUrl, withAdmin } from '../../test/support/db';
 import { createCampaign, createWalletConfiguration, type WalletFixture } from '../../test/support/fixtures';
-import type { HttpResult, RequestOptions, TestApp } from '../../test/support/test-app';
+import { request, type HttpResult, type RequestOptions, type TestApp } from '../../test/support/test-app';
 import type { AppProcessStats, ChildMessage, ParentMessage } from './app-server';
 
 export const BENCH_ADMIN_TOKEN = 'bench-platform-admin-token-0123456789';
@@ -47,29 +47,7 @@ export interface BenchApp {
 }
 
 /** Plain fetch-based request, for setup and sanity checks (the load itself goes through node:http). */
-export async function httpRequest<T = any>(
-  baseUrl: string,
-  method: string,
-  path: string,
-  opts: RequestOptions = {},
-): Promise<HttpResult<T>> {
-  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
-  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  let body: string | Buffer | undefined;
-  if (opts.body !== undefined) {
-    if (typeof opts.body === 'string' || Buffer.isBuffer(opts.body)) body = opts.body;
-    else {
-      body = JSON.stringify(opts.body);
-      headers['content-type'] ??= 'application/json';
-    }
-  }
-  const res = await fetch(baseUrl + path, { method, headers, body, redirect: opts.redirect ?? 'manual' });
-  const raw = Buffer.from(await res.arrayBuffer());
-  const text = raw.toString('utf8');
-  let parsed: unknown = text;
-  if ((res.headers.get('content-type') ?? '').includes('json') && text.length > 0) parsed = JSON.parse(text);
-  return { status: res.status, headers: res.headers, body: parsed as T, text, raw };
-}
+export const httpRequest = request;
 
 function benchDbName(name: string): string {
   return `wallet_bench_${name.toLowerCase().replace(/[^a-z0-9]+/g, '_')}`;
