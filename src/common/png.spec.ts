@@ -1,14 +1,5 @@
 import { defaultIconFiles } from '../integrations/pkpass/default-icon';
-import { crc32, encodePng, inspectPng, InvalidPngError, PNG_SIGNATURE } from './png';
-
-function chunk(type: string, data: Buffer): Buffer {
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.write(type, 4, 'latin1');
-  data.copy(out, 8);
-  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
-  return out;
-}
+import { crc32, encodePng, inspectPng, InvalidPngError, PNG_SIGNATURE, pngChunk as chunk } from './png';
 
 function ihdr(width: number, height: number, bitDepth = 8, colourType = 6): Buffer {
   const data = Buffer.alloc(13);

@@ -1,4 +1,3 @@
-import { deflateSync } from 'node:zlib';
 import { encodePng } from '../../src/common/png';
 import { createServiceAccountKey, createTestPki, PassCertificate, TestPki } from './certs';
 import { TestApp } from './test-app';
@@ -32,8 +31,6 @@ export function makePng(width = 29, height = 29, noisy = false): Buffer {
   }
   return encodePng(width, height, rgba);
 }
-
-export { deflateSync };
 
 export function appleBlock(pass: PassCertificate, p: TestPki = sharedPki()) {
   return {

@@ -132,14 +132,6 @@ export class CampaignsRepository {
   issuingContext(campaignId: string): Promise<CampaignIssuingContext | null> {
     return loadIssuingContext(this.db, campaignId);
   }
-
-  async walletConfigurationInUse(walletConfigurationId: string): Promise<boolean> {
-    const rows = await this.db.query<unknown[]>(
-      `SELECT 1 FROM campaigns WHERE wallet_configuration_id = $1 LIMIT 1`,
-      [walletConfigurationId],
-    );
-    return rows.length > 0;
-  }
 }
 
 /** What issuing or rebuilding a pass needs from its campaign and configuration, in one query. */

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type Redis from 'ioredis';
 import { DataSource } from 'typeorm';
@@ -21,7 +21,6 @@ export interface HealthContributor {
   name: string;
   check(): Promise<DependencyHealth>;
 }
-export const HEALTH_CONTRIBUTORS = Symbol('HEALTH_CONTRIBUTORS');
 
 async function timed(fn: () => Promise<unknown>, timeoutMs = 2000): Promise<DependencyHealth> {
   const started = Date.now();
@@ -48,10 +47,7 @@ export class HealthService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(REDIS) private readonly redis: Redis,
-    @Optional() @Inject(HEALTH_CONTRIBUTORS) contributors?: HealthContributor[],
-  ) {
-    if (contributors) this.contributors.push(...contributors);
-  }
+  ) {}
 
   register(c: HealthContributor): void {
     this.contributors.push(c);

@@ -92,15 +92,6 @@ export class PassUpdatesRepository {
     return rows[0]!;
   }
 
-  async registeredDevices(tenantId: string, campaignId: string): Promise<number> {
-    const rows = await this.db.query<{ n: number }[]>(
-      `SELECT count(DISTINCT r.device_id)::int AS n FROM registrations r JOIN passes p ON p.id = r.pass_id
-        WHERE p.tenant_id = $1 AND p.campaign_id = $2`,
-      [tenantId, campaignId],
-    );
-    return rows[0]?.n ?? 0;
-  }
-
   async pushCounts(tenantId: string, campaignId: string) {
     const counters = await this.db.query<{ sent: string; failed: string; unregistered: string }[]>(
       `SELECT sent, failed, unregistered FROM push_counters WHERE tenant_id = $1 AND campaign_id = $2`,

@@ -4,6 +4,7 @@ import { DomainError } from '../../common/errors';
 import { page, Page, PaginationQueryDto } from '../../common/pagination/pagination';
 import { PersonalisationData, PersonalisationValue } from '../campaigns/campaign-template';
 import { Campaign } from '../campaigns/campaign.entity';
+import { AppleDevicesService } from '../apple-web-service/apple-devices.service';
 import { CampaignsService } from '../campaigns/campaigns.service';
 import { personalisationObjectProblem } from '../links/link-request.validator';
 import { OutboxService } from '../outbox/outbox.service';
@@ -24,6 +25,7 @@ export class PassUpdatesService implements OnModuleInit {
     private readonly repo: PassUpdatesRepository,
     private readonly campaigns: CampaignsService,
     private readonly outbox: OutboxService,
+    private readonly devices: AppleDevicesService,
   ) {}
 
   onModuleInit(): void {
@@ -101,7 +103,7 @@ export class PassUpdatesService implements OnModuleInit {
     const [passes, pushes, devices] = await Promise.all([
       this.repo.passCounts(tenantId, campaignId),
       this.repo.pushCounts(tenantId, campaignId),
-      this.repo.registeredDevices(tenantId, campaignId),
+      this.devices.countDevicesByCampaign(tenantId, campaignId),
     ]);
     return {
       passes: { apple: passes.apple, google: passes.google, total: passes.total, voided: passes.voided },

@@ -128,12 +128,4 @@ export class PassesRepository {
     ]);
     return rows[0] ? toPass(rows[0]) : null;
   }
-
-  async findForTenant(tenantId: string, campaignId: string, serialNumber: string): Promise<Pass | null> {
-    const rows = await this.db.query<PassRow[]>(
-      `SELECT * FROM passes WHERE tenant_id = $1 AND campaign_id = $2 AND serial_number = $3`,
-      [tenantId, campaignId, serialNumber],
-    );
-    return rows[0] ? toPass(rows[0]) : null;
-  }
 }

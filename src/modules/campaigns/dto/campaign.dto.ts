@@ -17,7 +17,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { BARCODE_FORMATS, BarcodeFormat, IMAGE_NAMES, PASS_STYLES, PassStyle } from '../campaign-template';
+import { BARCODE_FORMATS, BarcodeFormat, PASS_STYLES, PassStyle } from '../campaign-template';
 
 const COLOR = /^#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3})$/;
 
@@ -196,8 +196,6 @@ export class CreateCampaignDto {
   linkTtlSeconds?: number;
 }
 
-export class UpdateCampaignImagesDto extends CampaignImagesDto {}
-
 export class UpdateCampaignDto {
   @ApiPropertyOptional()
   @IsOptional()
@@ -231,8 +229,6 @@ export class UpdateCampaignDto {
   @Min(60)
   linkTtlSeconds?: number | null;
 }
-
-export const IMAGE_NAME_LIST = IMAGE_NAMES;
 
 export class CampaignGoogleDto {
   @ApiProperty() classId!: string;
