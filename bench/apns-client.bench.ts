@@ -2,7 +2,7 @@
  * Push fan-out through one ApnsConnection against the fake APNs (maxConcurrentStreams 500).
  * The fake runs in a child process so the numbers below are the client's own CPU and memory.
  *
- *   node -r ts-node/register/transpile-only bench/apns-client.bench.ts [pushes]
+ *   node -r ./bench/lib/register-ts.cjs bench/apns-client.bench.ts [pushes]
  *
  * Two phases over the same connection:
  * - windowed: at most WINDOW pushes outstanding (a worker feeding the connection as it drains);
@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { ApnsConnection } from '../src/integrations/apns/apns-connection';
 import { createTestPki } from '../test/support/certs';
 import { startFakeApns, type FakeApns } from '../test/support/fake-apns';
+import { TS_HOOK } from './lib/ts-hook';
 
 const ROLE_FLAG = '--fake-apns-child';
 const SERVER_STREAMS = 500;
@@ -88,7 +89,7 @@ async function main(): Promise<void> {
   const pki = createTestPki();
   const server = pki.issueServerCertificate(['localhost', '127.0.0.1']);
   const pass = pki.issuePassCertificate();
-  const child = fork(__filename, [ROLE_FLAG], { execArgv: process.execArgv, stdio: 'inherit' });
+  const child = fork(__filename, [ROLE_FLAG], { execArgv: ['-r', TS_HOOK], stdio: 'inherit' });
   try {
     const ready = await request(
       child,

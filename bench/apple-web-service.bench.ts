@@ -6,7 +6,7 @@
  * connections, N concurrent request loops). Prints the EXPLAIN ANALYZE plans of the serial-list
  * query and the registration statement; drops the database at the end.
  *
- *   node -r ts-node/register/transpile-only bench/apple-web-service.bench.ts
+ *   node -r ./bench/lib/register-ts.cjs bench/apple-web-service.bench.ts
  *
  * BENCH_SECONDS (default 5) per phase; BENCH_CONCURRENCY (default 64) for registrations and
  * get-pass; the serial list runs at 4 (latency) and 16 (throughput) concurrent requests. The first
@@ -20,12 +20,14 @@
  * list p99 ≤ 10 ms.
  */
 import { randomBytes } from 'node:crypto';
-import { Agent, createServer, request as httpRequest } from 'node:http';
+import { createServer } from 'node:http';
 import { Writable } from 'node:stream';
 import { fork } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { Client } from 'pg';
+import { buildRequest, RawHttpConnection } from './lib/raw-http';
+import { TS_HOOK } from './lib/ts-hook';
 
 interface Target {
   serial: string;
@@ -86,66 +88,51 @@ if (process.argv.includes(CHILD_FLAG)) {
 // ---------------------------------------------------------------- load generator (child process)
 
 async function runLoad(job: LoadJob, onMeasuring: () => void): Promise<LoadResult> {
-  const agent = new Agent({ keepAlive: true, maxSockets: job.concurrency });
   const statuses: Record<string, number> = {};
   const latenciesMs: number[] = [];
   const prefix = randomBytes(4).toString('hex');
   let n = 0;
   const pick = <T>(xs: T[]): T => xs[Math.floor(Math.random() * xs.length)]!;
+  // Prepared request heads per target, so that building a request costs the load generator little.
+  const authHeaders = new Map<string, Record<string, string>>();
+  const applePass = (t: Target) => {
+    let h = authHeaders.get(t.token);
+    if (!h) authHeaders.set(t.token, (h = { authorization: `ApplePass ${t.token}` }));
+    return h;
+  };
 
-  const next = (): { method: string; path: string; headers: Record<string, string>; body?: string } => {
+  const next = (): Buffer => {
     const phase = job.phase;
     switch (phase.kind) {
       case 'register': {
         const t = pick(phase.targets);
-        const body = JSON.stringify({ pushToken: randomBytes(32).toString('hex') });
-        return {
-          method: 'POST',
-          path: `/v1/devices/${prefix}${(n++).toString(16).padStart(10, '0')}/registrations/${phase.passType}/${t.serial}`,
-          headers: {
-            authorization: `ApplePass ${t.token}`,
-            'content-type': 'application/json',
-            'content-length': String(Buffer.byteLength(body)),
-          },
-          body,
-        };
+        return buildRequest(
+          'POST',
+          `/v1/devices/${prefix}${(n++).toString(16).padStart(10, '0')}/registrations/${phase.passType}/${t.serial}`,
+          { ...applePass(t), 'content-type': 'application/json' },
+          `{"pushToken":"${randomBytes(32).toString('hex')}"}`,
+        );
       }
       case 'list': {
         const device = 1 + Math.floor(Math.random() * phase.devices);
         const since = Math.random() < 0.5 ? `?passesUpdatedSince=${phase.tag}` : '';
-        return {
-          method: 'GET',
-          path: `/v1/devices/${benchDevice(device)}/registrations/${phase.passType}${since}`,
-          headers: {},
-        };
+        return buildRequest(
+          'GET',
+          `/v1/devices/${benchDevice(device)}/registrations/${phase.passType}${since}`,
+          {},
+        );
       }
       case 'pass': {
         const t = pick(phase.targets);
-        return {
-          method: 'GET',
-          path: `/v1/passes/${phase.passType}/${t.serial}`,
-          headers: { authorization: `ApplePass ${t.token}` },
-        };
+        return buildRequest('GET', `/v1/passes/${phase.passType}/${t.serial}`, applePass(t));
       }
       case 'floor':
-        return { method: 'GET', path: '/', headers: {} };
+        return buildRequest('GET', '/', {});
     }
   };
 
-  const once = () =>
-    new Promise<number>((resolve, reject) => {
-      const r = next();
-      const req = httpRequest(
-        { host: '127.0.0.1', port: job.port, method: r.method, path: r.path, headers: r.headers, agent },
-        (res) => {
-          res.on('data', () => undefined);
-          res.on('end', () => resolve(res.statusCode ?? 0));
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(r.body);
-    });
+  const connections = Array.from({ length: job.concurrency }, () => new RawHttpConnection(job.port));
+  let connection = 0;
 
   const warmupEnd = performance.now() + 500;
   const end = warmupEnd + job.seconds * 1000;
@@ -155,10 +142,11 @@ async function runLoad(job: LoadJob, onMeasuring: () => void): Promise<LoadResul
     onMeasuring();
   }, 500);
   const loop = async () => {
+    const conn = connections[connection++]!;
     for (;;) {
       const t0 = performance.now();
       if (t0 >= end) return;
-      const status = await once();
+      const { status } = await conn.request(next());
       const t1 = performance.now();
       if (t0 >= warmupEnd) {
         statuses[status] = (statuses[status] ?? 0) + 1;
@@ -169,7 +157,7 @@ async function runLoad(job: LoadJob, onMeasuring: () => void): Promise<LoadResul
   await Promise.all(Array.from({ length: job.concurrency }, loop));
   clearTimeout(measuring);
   const cpu = process.cpuUsage(cpuAtStart);
-  agent.destroy();
+  for (const c of connections) c.close();
   return {
     requests: latenciesMs.length,
     seconds: (end - warmupEnd) / 1000,
@@ -189,7 +177,7 @@ async function main(): Promise<void> {
   // Imported here so the load generator child loads only what it needs.
   const { createApiApp } = await import('../src/app.factory');
   const { loadConfig } = await import('../src/config/app-config');
-  const { REGISTER_SQL, SERIAL_LIST_SQL } =
+  const { REGISTER_SQL, REGISTER_BATCH_SQL, SERIAL_LIST_SQL } =
     await import('../src/modules/apple-web-service/apple-devices.repository');
   const { databaseUrl, withAdmin } = await import('../test/support/db');
   const { appleBlock, campaignBody, sharedPki } = await import('../test/support/fixtures');
@@ -211,7 +199,8 @@ async function main(): Promise<void> {
     SECRETS_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     LOG_LEVEL: 'warn',
     ROLE: 'api',
-    APPLE_RATE_LIMIT_PER_IP: '1000000000',
+    APPLE_RATE_LIMIT_PER_IP: process.env.RL_IP ?? '1000000000',
+    APPLE_RATE_LIMIT_PER_DEVICE: process.env.RL_DEV ?? '120',
   });
   const appLog: string[] = [];
   const sink = new Writable({
@@ -372,6 +361,23 @@ async function main(): Promise<void> {
         `EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${REGISTER_SQL}`,
         [benchDevice(777), 'cd'.repeat(32), pass.serial, passType, pass.token],
       );
+      const batch = (
+        await db.query<Target>(
+          `SELECT serial_number AS serial, authentication_token AS token FROM passes ORDER BY random() LIMIT 32`,
+        )
+      ).rows;
+      await explain(
+        db,
+        'Registration batch of 32 new devices (as concurrent requests are written; rolled back)',
+        `EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${REGISTER_BATCH_SQL}`,
+        [
+          batch.map(() => `explain-${randomBytes(6).toString('hex')}`),
+          batch.map(() => randomBytes(32).toString('hex')),
+          batch.map((b) => b.serial),
+          batch.map(() => passType),
+          batch.map((b) => b.token),
+        ],
+      );
     } finally {
       await db.query('ROLLBACK');
     }
@@ -419,7 +425,10 @@ async function backendCpu(db: Client, dbName: string): Promise<Map<number, numbe
  */
 function load(job: LoadJob, db: Client, dbName: string): Promise<PhaseResult> {
   return new Promise((resolve, reject) => {
-    const child = fork(__filename, [CHILD_FLAG], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(__filename, [CHILD_FLAG], {
+      execArgv: ['-r', TS_HOOK],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     let cpuAtStart = process.cpuUsage();
     let pgAtStart: Promise<Map<number, number>> = Promise.resolve(new Map());
     const profiler = PROFILE_PHASE === job.phase.kind ? new Session() : undefined;

@@ -2,7 +2,7 @@
  * Link generation hot path of `POST /pers/v1/urls`: per-item validation and HS256 signing of
  * 1,000-item batches, without HTTP. Reference row: jsonwebtoken 9 with a precomputed KeyObject.
  *
- *   node -r ts-node/register/transpile-only bench/link-token.bench.ts
+ *   node -r ./bench/lib/register-ts.cjs bench/link-token.bench.ts
  *
  * BENCH_SECONDS (default 3) sets how long each row runs. PERFORMANCE.md measured the reference row
  * at 135,000/s on a quiet machine; on a busy one compare the × column instead of absolute rates.

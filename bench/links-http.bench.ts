@@ -3,7 +3,7 @@
  * voucher code/value/title) against the real app (ROLE=api, own database, own process), load from a
  * worker thread over keep-alive connections. Target (PERFORMANCE.md): ≥ 60,000 URLs/s in one process.
  *
- *   node -r ts-node/register/transpile-only bench/links-http.bench.ts
+ *   node -r ./bench/lib/register-ts.cjs bench/links-http.bench.ts
  *
  * BENCH_SECONDS (default 8) per row; BENCH_CLIENTS (default "1,4") concurrent clients per row;
  * BENCH_CPU_PROF=1 adds a profiled run and prints where the app's time goes (also done on its own
@@ -130,7 +130,7 @@ async function main(): Promise<void> {
     const bodies = Array.from({ length: DISTINCT_BODIES }, (_, i) => batchBody(campaignId, i));
     const responseBytes = await sanityCheck(app, apiKey, bodies[0]!);
     console.log(
-      `app pid ${app.pid} (ROLE=api, LOG_LEVEL=warn, NODE_ENV=production, ts-node transpile-only) on ${app.url}; ` +
+      `app pid ${app.pid} (ROLE=api, LOG_LEVEL=warn, NODE_ENV=production, transpiled TypeScript, no ts-node) on ${app.url}; ` +
         `request ${(bodies[0]!.length / 1024).toFixed(0)} KiB, answer ${(responseBytes / 1024).toFixed(0)} KiB; ` +
         `load from a worker thread in the bench process, keep-alive, one socket per client\n`,
     );

@@ -4,7 +4,7 @@
  * ~115 KB of incompressible artwork (icon, logo, strip). Load from a worker thread over keep-alive
  * connections. Target (PERFORMANCE.md): ≥ 500 passes/s in one process.
  *
- *   node -r ts-node/register/transpile-only bench/pass-issuing-http.bench.ts
+ *   node -r ./bench/lib/register-ts.cjs bench/pass-issuing-http.bench.ts
  *
  * Two phases: "new" taps each pre-generated link once (distinct voucher codes: every tap inserts a
  * pass), "re-tap" cycles over the links already used (the pass exists: no insert, same serial).
@@ -192,7 +192,7 @@ async function main(): Promise<void> {
     const fresh = await makeLinkPaths(app, apiKey, campaignId, 'NEW', LINKS);
     const pkpassBytes = await sanityCheck(app, warmup[0]!, artworkBytes);
     console.log(
-      `app pid ${app.pid} (ROLE=api, LOG_LEVEL=warn, NODE_ENV=production, ts-node transpile-only) on ${app.url}; ` +
+      `app pid ${app.pid} (ROLE=api, LOG_LEVEL=warn, NODE_ENV=production, transpiled TypeScript, no ts-node) on ${app.url}; ` +
         `artwork ${(artworkBytes / 1024).toFixed(1)} KiB in ${Object.keys(images).length} PNGs, ` +
         `pkpass ${(pkpassBytes / 1024).toFixed(1)} KiB; ${fresh.length} fresh links, ${CLIENTS} concurrent clients; ` +
         `load from a worker thread in the bench process, keep-alive, one socket per client\n`,

@@ -2,7 +2,7 @@
  * Apple pass bundle build: the native builder (node:crypto CMS + own ZIP writer) against passkit-generator
  * on the same pass.json, ~110 KB of incompressible PNG artwork and the same test certificates.
  *
- *   node -r ts-node/register/transpile-only bench/pkpass-build.bench.ts
+ *   node -r ./bench/lib/register-ts.cjs bench/pkpass-build.bench.ts
  */
 import { randomBytes, sign } from 'node:crypto';
 import { PKPass } from 'passkit-generator';

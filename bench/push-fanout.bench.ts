@@ -4,7 +4,7 @@
  * certificates, 500 streams, in its own child process). The change goes through the real API
  * (`PATCH /api/v1/campaigns/:id`), the outbox relay, the fan-out job and 200 batch jobs of 500.
  *
- *   node -r ts-node/register/transpile-only bench/push-fanout.bench.ts [devices]
+ *   node -r ./bench/lib/register-ts.cjs bench/push-fanout.bench.ts [devices]
  *
  * Prints time from PATCH to the update being DONE, pushes/s, and the worker's peak RSS (VmHWM).
  * Targets (PERFORMANCE.md): ≤ 10 s for 100,000 devices, worker RSS ≤ 300 MB.
@@ -21,6 +21,7 @@ import { ensureDatabaseExists, runMigrations } from '../src/database/prepare-dat
 import { startFakeApns, type FakeApns } from '../test/support/fake-apns';
 import { campaignBody, createWalletConfiguration, sharedPki } from '../test/support/fixtures';
 import { request, type TestApp } from '../test/support/test-app';
+import { TS_HOOK } from './lib/ts-hook';
 
 const CHILD_FLAG = '--fake-apns-child';
 const DEVICES = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 100_000);
@@ -91,7 +92,7 @@ async function main(): Promise<void> {
   // The same test PKI issues the pass certificate (createWalletConfiguration) and the fake's trust.
   const pki = sharedPki();
   const server = pki.issueServerCertificate(['127.0.0.1']);
-  const fakeChild = fork(__filename, [CHILD_FLAG], { execArgv: ['-r', 'ts-node/register/transpile-only'] });
+  const fakeChild = fork(__filename, [CHILD_FLAG], { execArgv: ['-r', TS_HOOK] });
   const { port: apnsPort } = await ask<{ port: number }>(
     fakeChild,
     {

@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { TS_HOOK } from './lib/ts-hook';
 
 const BENCH_DIR = __dirname;
 const SUFFIX = '.bench.ts';
@@ -22,7 +23,7 @@ interface Outcome {
 function runOne(file: string): Promise<Outcome> {
   const started = process.hrtime.bigint();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(BENCH_DIR, file)], {
+    const child = spawn(process.execPath, ['-r', TS_HOOK, join(BENCH_DIR, file)], {
       stdio: 'inherit',
     });
     // Ctrl-C reaches the benchmark through the process group already; SIGTERM is passed on.

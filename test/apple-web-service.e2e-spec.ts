@@ -1,4 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { Pool } from 'pg';
+import { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { AppleDevicesRepository } from '../src/modules/apple-web-service/apple-devices.repository';
 import { AppleDevicesService } from '../src/modules/apple-web-service/apple-devices.service';
 import { CHANGE_LOCK_KEY, PASS_CHANGED_SET } from '../src/modules/passes/change-tracking';
 import {
@@ -268,6 +272,94 @@ describe('Apple Wallet web service (e2e)', () => {
     expect(rows.rows).toEqual([{ pass_id: pass.passId }]);
     const devices = await t.db.query('SELECT 1 FROM devices WHERE device_library_identifier = $1', [device]);
     expect(devices.rowCount).toBe(1);
+  });
+
+  it('answers each of many concurrent, mixed registrations (batched together) on its own', async () => {
+    const a = await newPass();
+    const b = await newPass();
+    const known = deviceId();
+    expect((await register(known, a, 'ab'.repeat(32))).status).toBe(201);
+
+    const fresh = Array.from({ length: 12 }, () => deviceId());
+    const wrongToken = Array.from({ length: 6 }, () => deviceId());
+    const unknownSerial = Array.from({ length: 4 }, () => deviceId());
+    const plan: [string, Promise<HttpResult>][] = [
+      ...fresh.map((d, i): [string, Promise<HttpResult>] => ['201', register(d, i % 2 ? a : b)]),
+      ...wrongToken.map((d): [string, Promise<HttpResult>] => ['401', register(d, a, pushToken(), b.token)]),
+      ...unknownSerial.map((d): [string, Promise<HttpResult>] => [
+        '401',
+        register(d, { ...a, serial: `no-such-${d.slice(0, 8)}` }),
+      ]),
+      ['200', register(known, a, 'CD'.repeat(32))],
+      // One device registering a second pass in the same burst: a new registration.
+      ['201', register(known, b, 'cd'.repeat(32))],
+    ];
+    const results = await Promise.all(plan.map(([, p]) => p));
+    expect(results.map((r) => String(r.status))).toEqual(plan.map(([want]) => want));
+
+    const rows = await t.db.query<{ device: string; pass_id: string }>(
+      `SELECT d.device_library_identifier AS device, r.pass_id FROM registrations r
+         JOIN devices d ON d.id = r.device_id
+        WHERE d.device_library_identifier = ANY($1::text[])
+        ORDER BY 1, 2`,
+      [[...fresh, ...wrongToken, ...unknownSerial, known]],
+    );
+    const expected = [
+      ...fresh.map((d, i) => ({ device: d, pass_id: (i % 2 ? a : b).passId })),
+      { device: known, pass_id: a.passId },
+      { device: known, pass_id: b.passId },
+    ].sort((x, y) => (x.device + x.pass_id < y.device + y.pass_id ? -1 : 1));
+    expect(rows.rows).toEqual(expected);
+    const rejectedDevices = await t.db.query(
+      'SELECT 1 FROM devices WHERE device_library_identifier = ANY($1)',
+      [[...wrongToken, ...unknownSerial]],
+    );
+    expect(rejectedDevices.rowCount).toBe(0);
+    const token = await t.db.query('SELECT push_token FROM devices WHERE device_library_identifier = $1', [
+      known,
+    ]);
+    expect(token.rows).toEqual([{ push_token: 'cd'.repeat(32) }]);
+  });
+
+  it('writes registrations submitted together with one batched statement, each with its own outcome', async () => {
+    const repo = t.app.get(AppleDevicesRepository);
+    const pool = (t.app.get(DataSource).driver as PostgresDriver).master as Pool;
+    const statements: string[] = [];
+    const spy = jest.spyOn(pool, 'query').mockImplementation(function (this: Pool, ...args: unknown[]) {
+      const q = args[0] as { name?: string };
+      if (q && typeof q === 'object' && q.name) statements.push(q.name);
+      return (Pool.prototype.query as (...a: unknown[]) => unknown).apply(this, args);
+    });
+    try {
+      const p = await newPass();
+      const devices = Array.from({ length: 8 }, () => deviceId());
+      const input = (device: string, token = p.token, serial = p.serial) => ({
+        deviceLibraryIdentifier: device,
+        pushToken: pushToken(),
+        passTypeIdentifier: p.passType,
+        serialNumber: serial,
+        authenticationToken: token,
+      });
+      const outcomes = await Promise.all([
+        ...devices.slice(0, 6).map((d) => repo.register(input(d))),
+        repo.register(input(devices[6]!, 'x'.repeat(p.token.length))),
+        repo.register(input(devices[7]!, p.token, 'no-such-serial')),
+      ]);
+      expect(outcomes).toEqual([
+        ...Array.from({ length: 6 }, () => ({ authenticated: true, created: true })),
+        { authenticated: false, created: false },
+        { authenticated: false, created: false },
+      ]);
+      expect(statements).toEqual(['apple_register_batch']);
+      const again = await Promise.all(devices.slice(0, 3).map((d) => repo.register(input(d))));
+      expect(again).toEqual(Array.from({ length: 3 }, () => ({ authenticated: true, created: false })));
+      const n = await t.db.query('SELECT count(*)::int AS n FROM registrations WHERE pass_id = $1', [
+        p.passId,
+      ]);
+      expect(n.rows[0].n).toBe(6);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('updates the push token when a registered device registers again', async () => {

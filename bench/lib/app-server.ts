@@ -88,7 +88,7 @@ function post(method: string, params?: object): Promise<any> {
   });
 }
 
-/** Profiles only the measured window, not the boot (ts-node compiling) or the fixtures. */
+/** Profiles only the measured window, not the boot (compiling TypeScript) or the fixtures. */
 async function profileStart(): Promise<void> {
   session = new Session();
   session.connect();

@@ -16,6 +16,7 @@ import { databaseUrl, withAdmin } from '../../test/support/db';
 import { createCampaign, createWalletConfiguration, type WalletFixture } from '../../test/support/fixtures';
 import { request, type HttpResult, type RequestOptions, type TestApp } from '../../test/support/test-app';
 import type { AppProcessStats, ChildMessage, ParentMessage } from './app-server';
+import { TS_HOOK } from './ts-hook';
 
 export const BENCH_ADMIN_TOKEN = 'bench-platform-admin-token-0123456789';
 const APP_SERVER = join(__dirname, 'app-server.ts');
@@ -117,7 +118,7 @@ export async function startBenchApp(opts: BenchAppOptions): Promise<BenchApp> {
 
   const env = appEnv(dbName, opts.env ?? {});
   const child = fork(APP_SERVER, [], {
-    execArgv: ['-r', 'ts-node/register/transpile-only'],
+    execArgv: ['-r', TS_HOOK],
     // The app reads its configuration from the start message only; stdout/stderr are shared so
     // that warnings and crashes show up in the bench output.
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import type { AppProcessStats } from './app-server';
 import type { BenchApp } from './bench-app';
 import { postgresCpuByPid, postgresCpuDelta } from './proc';
+import { TS_HOOK } from './ts-hook';
 
 export interface LoadSpec {
   /** `http://127.0.0.1:<port>`; any other host is refused. */
@@ -78,7 +79,7 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER_FILE, {
       workerData: spec,
-      execArgv: ['-r', 'ts-node/register/transpile-only'],
+      execArgv: ['-r', TS_HOOK],
     });
     let result: LoadResult | undefined;
     worker.once('message', (msg: LoadResult) => {

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool, QueryResultRow } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { MicroBatcher } from '../../common/batching/micro-batcher';
 
 /** What the web service needs of a pass to authenticate a device's request. */
 export interface PassCredentials {
@@ -23,7 +24,21 @@ export interface PushTarget {
   passTypeIdentifier: string;
 }
 
+export interface RegistrationInput {
+  deviceLibraryIdentifier: string;
+  pushToken: string;
+  passTypeIdentifier: string;
+  serialNumber: string;
+  authenticationToken: string;
+}
+
+export interface RegistrationOutcome {
+  authenticated: boolean;
+  created: boolean;
+}
+
 const FOREIGN_KEY_VIOLATION = '23503';
+const DEADLOCK_DETECTED = '40P01';
 
 /**
  * Devices and their registrations. Lock order everywhere: the device row first, then its
@@ -72,29 +87,61 @@ export class AppleDevicesRepository {
   }
 
   /**
-   * Authenticates and registers in one statement (see REGISTER_SQL). `authenticated` is false
-   * for an unknown serial, another pass type or a wrong token (and for a pass deleted meanwhile);
-   * `created` tells a new registration (201) from an existing one (200).
+   * Authenticates and registers (see REGISTER_SQL). `authenticated` is false for an unknown
+   * serial, another pass type or a wrong token (and for a pass deleted meanwhile); `created` tells
+   * a new registration (201) from an existing one (200).
+   *
+   * Registrations arriving together are written by one statement (REGISTER_BATCH_SQL, through a
+   * MicroBatcher keyed by device, so one statement never upserts a device twice): one round trip,
+   * one plan execution and one commit for the batch instead of per request.
    */
-  async register(input: {
-    deviceLibraryIdentifier: string;
-    pushToken: string;
-    passTypeIdentifier: string;
-    serialNumber: string;
-    authenticationToken: string;
-  }): Promise<{ authenticated: boolean; created: boolean }> {
+  register(input: RegistrationInput): Promise<RegistrationOutcome> {
+    return this.registrations.submit(input);
+  }
+
+  private readonly registrations = new MicroBatcher<RegistrationInput, RegistrationOutcome>({
+    run: (items) => this.registerBatch(items),
+    maxBatch: 128,
+    maxInFlight: 4,
+    keyOf: (i) => i.deviceLibraryIdentifier,
+  });
+
+  private async registerBatch(items: RegistrationInput[]): Promise<RegistrationOutcome[]> {
+    if (items.length === 1) return [await this.registerOne(items[0]!)];
     try {
-      const rows = await this.prepared<{ authenticated: boolean; created: boolean }>(
-        'apple_register',
-        REGISTER_SQL,
+      const rows = await this.prepared<{ ord: string; authenticated: boolean; created: boolean }>(
+        'apple_register_batch',
+        REGISTER_BATCH_SQL,
         [
-          input.deviceLibraryIdentifier,
-          input.pushToken,
-          input.serialNumber,
-          input.passTypeIdentifier,
-          input.authenticationToken,
+          items.map((i) => i.deviceLibraryIdentifier),
+          items.map((i) => i.pushToken),
+          items.map((i) => i.serialNumber),
+          items.map((i) => i.passTypeIdentifier),
+          items.map((i) => i.authenticationToken),
         ],
       );
+      const out: RegistrationOutcome[] = items.map(() => ({ authenticated: false, created: false }));
+      for (const r of rows) out[Number(r.ord) - 1] = { authenticated: r.authenticated, created: r.created };
+      return out;
+    } catch (err) {
+      // A pass deleted mid-statement (foreign key) or a lock cycle with another replica's batch
+      // (deadlock) fails the whole statement; nothing of it was written. One by one, each
+      // registration gets its own answer.
+      const code = (err as { code?: string }).code;
+      if (code !== FOREIGN_KEY_VIOLATION && code !== DEADLOCK_DETECTED) throw err;
+      return Promise.all(items.map((i) => this.registerOne(i)));
+    }
+  }
+
+  private async registerOne(input: RegistrationInput): Promise<RegistrationOutcome> {
+    try {
+      const rows = await this.prepared<RegistrationOutcome>('apple_register', REGISTER_SQL, [
+        input.deviceLibraryIdentifier,
+        input.pushToken,
+        input.serialNumber,
+        input.passTypeIdentifier,
+        input.authenticationToken,
+      ]);
       return rows[0] ?? { authenticated: false, created: false };
     } catch (err) {
       if ((err as { code?: string }).code === FOREIGN_KEY_VIOLATION)
@@ -216,6 +263,41 @@ export const REGISTER_SQL = `WITH pass AS (
      RETURNING 1
    )
    SELECT EXISTS (SELECT 1 FROM pass) AS authenticated, EXISTS (SELECT 1 FROM registration) AS created`;
+
+/**
+ * REGISTER_SQL for many registrations of distinct devices at once: parameters are parallel arrays
+ * (device library identifier, push token, serial, pass type, token); one row per input, by its
+ * 1-based position `ord`. Devices are upserted and registrations inserted in key order, so two
+ * concurrent batches lock rows in the same order.
+ */
+export const REGISTER_BATCH_SQL = `WITH input AS (
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY
+         AS i(device_library_identifier, push_token, serial_number, pass_type_identifier, token, ord)
+   ), pass AS (
+     SELECT i.ord, i.device_library_identifier, i.push_token, p.id, p.tenant_id
+       FROM input i
+       JOIN passes p ON p.serial_number = i.serial_number AND p.pass_type_identifier = i.pass_type_identifier
+        AND sha256(convert_to(p.authentication_token, 'UTF8')) = sha256(convert_to(i.token, 'UTF8'))
+   ), device AS (
+     INSERT INTO devices (device_library_identifier, push_token)
+     SELECT device_library_identifier, push_token FROM pass ORDER BY device_library_identifier
+     ON CONFLICT (device_library_identifier) DO UPDATE
+       SET push_token = EXCLUDED.push_token,
+           updated_at = CASE WHEN devices.push_token = EXCLUDED.push_token THEN devices.updated_at ELSE now() END
+     RETURNING id, device_library_identifier
+   ), registration AS (
+     INSERT INTO registrations (device_id, pass_id, tenant_id)
+     SELECT d.id, pass.id, pass.tenant_id
+       FROM pass JOIN device d ON d.device_library_identifier = pass.device_library_identifier
+      ORDER BY d.id, pass.id
+     ON CONFLICT (device_id, pass_id) DO NOTHING
+     RETURNING device_id, pass_id
+   )
+   SELECT i.ord, pass.id IS NOT NULL AS authenticated, r.device_id IS NOT NULL AS created
+     FROM input i
+     LEFT JOIN pass ON pass.ord = i.ord
+     LEFT JOIN device d ON d.device_library_identifier = pass.device_library_identifier
+     LEFT JOIN registration r ON r.device_id = d.id AND r.pass_id = pass.id`;
 
 /**
  * Index path: devices_library_identifier_unique → registrations primary key (device_id prefix) →

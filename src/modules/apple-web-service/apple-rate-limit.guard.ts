@@ -9,7 +9,8 @@ import { AppleRateLimiter, RateLimitSubject } from './apple-rate-limiter';
 /**
  * Counts every Apple web service request against its client IP and, on device routes, against
  * the device library identifier (only a well-formed one: a malformed id gets its 400 anyway).
- * Over the limit: 429 with Retry-After, before any database work.
+ * Over the limit: 429 with Retry-After, before any database work. Decided in memory (see
+ * AppleRateLimiter), so the guard adds no round trip to a request.
  */
 @Injectable()
 export class AppleRateLimitGuard implements CanActivate {
@@ -18,14 +19,14 @@ export class AppleRateLimitGuard implements CanActivate {
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
-  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+  canActivate(ctx: ExecutionContext): boolean {
     const req = ctx.switchToHttp().getRequest<FastifyRequest<{ Params: Record<string, string> }>>();
     const subjects: RateLimitSubject[] = [{ kind: 'ip', id: req.ip, limit: this.config.appleRateLimitPerIp }];
     const device = req.params?.deviceLibraryIdentifier;
     if (device !== undefined && isDeviceLibraryIdentifier(device)) {
       subjects.push({ kind: 'device', id: device, limit: this.config.appleRateLimitPerDevice });
     }
-    const verdict = await this.limiter.check(subjects);
+    const verdict = this.limiter.check(subjects);
     if (!verdict.allowed) {
       throw new DomainError('RATE_LIMITED', 'Too many requests; retry later', undefined, {
         'Retry-After': String(verdict.retryAfterSeconds),

@@ -1,22 +1,22 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import Redis from 'ioredis';
 import { AppConfig } from '../../config/app-config';
 import { InjectConfig } from '../../config/config.module';
 import { InjectRedis } from '../../integrations/redis/redis.module';
 
 export const RATE_LIMIT_WINDOW_MS = 60_000;
+/** How often this replica adds its counts to Redis and learns the other replicas'. */
+export const RATE_LIMIT_SYNC_MS = 50;
 
 /**
- * One round trip for every counter of a request: INCR each key, start its window on the first
- * hit (PEXPIRE), answer count and remaining milliseconds per key. The window starts at a key's
- * first request rather than on the clock minute, so a burst is never split across two windows.
+ * Adds each key's increment (ARGV[i + 1]) to its window counter, starting the window on the key's
+ * first count (PEXPIRE ARGV[1]), and answers the total and remaining milliseconds per key.
  */
 const SCRIPT = `
 local out = {}
 for i, key in ipairs(KEYS) do
-  local n = redis.call('INCR', key)
-  local ttl = -1
-  if n > 1 then ttl = redis.call('PTTL', key) end
+  local n = redis.call('INCRBY', key, ARGV[i + 1])
+  local ttl = redis.call('PTTL', key)
   if ttl < 0 then
     redis.call('PEXPIRE', key, ARGV[1])
     ttl = tonumber(ARGV[1])
@@ -34,17 +34,42 @@ export interface RateLimitSubject {
 
 export type RateLimitVerdict = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
+interface Counter {
+  /** The window's total in Redis (every replica) when last synced, including our synced counts. */
+  synced: number;
+  /** Counted here and being added to Redis right now. */
+  sending: number;
+  /** Counted here since the last sync started. */
+  pending: number;
+  /** When the window ends (epoch ms); until the first sync, an upper bound. */
+  endsAt: number;
+  limit: number;
+}
+
 /**
- * Fixed-window request counters in Redis for the Apple web service, per device library
- * identifier and per client IP. Wallet traffic stays far below the limits; they exist to stop a
- * client that loops. When Redis is unreachable every request is allowed (logged once per outage).
+ * Fixed-window request counters for the Apple web service, per device library identifier and per
+ * client IP. Wallet traffic stays far below the limits; they exist to stop a client that loops.
+ *
+ * Decisions are made in memory, without a round trip: a request counts against what this replica
+ * last learned from Redis plus what it counted since. Every RATE_LIMIT_SYNC_MS (only while there
+ * is traffic) one script call adds this replica's counts to the shared counters in Redis and
+ * brings back the totals of all replicas. So one replica enforces its limit exactly; across N
+ * replicas a client can exceed it by what the other replicas let through in one sync interval.
+ *
+ * Memory stays small: after a sync, a counter well below its limit is forgotten (a new request
+ * re-learns it at the next sync); the ones kept are the busy clients, and they expire with their
+ * window. When Redis is unreachable, each replica goes on limiting on its own counts (logged once
+ * per outage) and shares them again when Redis is back.
  */
 @Injectable()
-export class AppleRateLimiter {
+export class AppleRateLimiter implements OnModuleDestroy {
   private readonly logger = new Logger(AppleRateLimiter.name);
+  private readonly prefix: string;
+  private readonly counters = new Map<string, Counter>();
   private scriptSha: string | undefined;
   private failing = false;
-  private readonly prefix: string;
+  private timer: NodeJS.Timeout | undefined;
+  private syncing: Promise<void> | undefined;
 
   constructor(
     @InjectRedis() private readonly redis: Redis,
@@ -53,47 +78,110 @@ export class AppleRateLimiter {
     this.prefix = `${config.queuePrefix}:apple-rl:`;
   }
 
-  async check(subjects: RateLimitSubject[]): Promise<RateLimitVerdict> {
-    const active = subjects.filter((s) => s.limit > 0);
-    if (active.length === 0) return { allowed: true };
-    const keys = active.map((s) => `${this.prefix}${s.kind}:${s.id}`);
+  check(subjects: RateLimitSubject[], now = Date.now()): RateLimitVerdict {
+    let retryAfterMs = 0;
+    for (const s of subjects) {
+      if (s.limit <= 0) continue;
+      const key = `${this.prefix}${s.kind}:${s.id}`;
+      let c = this.counters.get(key);
+      if (c === undefined || (c.endsAt <= now && c.sending === 0)) {
+        c = { synced: 0, sending: 0, pending: 0, endsAt: now + RATE_LIMIT_WINDOW_MS, limit: s.limit };
+        this.counters.set(key, c);
+      }
+      c.pending++;
+      c.limit = s.limit;
+      if (c.synced + c.sending + c.pending > s.limit) retryAfterMs = Math.max(retryAfterMs, c.endsAt - now);
+    }
+    if (this.timer === undefined && this.counters.size > 0) this.scheduleSync();
+    if (retryAfterMs === 0) return { allowed: true };
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)) };
+  }
+
+  /** Sends the counts made since the last sync now (also used by tests and at shutdown). */
+  async sync(): Promise<void> {
+    while (this.syncing) await this.syncing;
+    this.syncing = this.syncOnce().finally(() => {
+      this.syncing = undefined;
+    });
+    await this.syncing;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.sync().catch(() => undefined);
+  }
+
+  private scheduleSync(): void {
+    this.timer = setTimeout(() => {
+      void this.sync().finally(() => {
+        this.timer = undefined;
+        if (this.counters.size > 0) this.scheduleSync();
+      });
+    }, RATE_LIMIT_SYNC_MS);
+    this.timer.unref();
+  }
+
+  private async syncOnce(): Promise<void> {
+    const now = Date.now();
+    const keys: string[] = [];
+    const sent: Counter[] = [];
+    for (const [key, c] of this.counters) {
+      if (c.pending > 0) {
+        c.sending = c.pending;
+        c.pending = 0;
+        keys.push(key);
+        sent.push(c);
+      } else if (c.endsAt <= now) {
+        this.counters.delete(key);
+      }
+    }
+    if (keys.length === 0) return;
     let reply: number[];
     try {
-      reply = await this.run(keys);
+      reply = await this.run(keys, sent);
       if (this.failing) {
         this.failing = false;
-        this.logger.log({}, 'Apple web service rate limiting is back (Redis reachable)');
+        this.logger.log(
+          {},
+          'Apple web service rate limits are shared across replicas again (Redis reachable)',
+        );
       }
     } catch (err) {
       if (!this.failing) {
         this.failing = true;
         this.logger.warn(
           { err: (err as Error).message },
-          'Apple web service rate limiting is off while Redis is unreachable; allowing requests',
+          'Redis is unreachable: Apple web service rate limits count this replica only until it is back',
         );
       }
-      return { allowed: true };
+      // Counted locally all the same: they go to Redis with the next successful sync.
+      for (const c of sent) {
+        c.pending += c.sending;
+        c.sending = 0;
+      }
+      return;
     }
-    let retryAfterMs = 0;
-    active.forEach((s, i) => {
-      const count = reply[2 * i] ?? 0;
-      const ttl = reply[2 * i + 1] ?? RATE_LIMIT_WINDOW_MS;
-      if (count > s.limit) retryAfterMs = Math.max(retryAfterMs, ttl);
+    const after = Date.now();
+    keys.forEach((key, i) => {
+      const c = sent[i]!;
+      c.synced = Number(reply[2 * i] ?? c.synced + c.sending);
+      c.endsAt = after + Number(reply[2 * i + 1] ?? RATE_LIMIT_WINDOW_MS);
+      c.sending = 0;
+      if (c.pending === 0 && c.synced * 2 <= c.limit) this.counters.delete(key);
     });
-    if (retryAfterMs === 0) return { allowed: true };
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)) };
   }
 
-  private async run(keys: string[]): Promise<number[]> {
-    const window = String(RATE_LIMIT_WINDOW_MS);
+  private async run(keys: string[], counters: Counter[]): Promise<number[]> {
+    const args = [String(RATE_LIMIT_WINDOW_MS), ...counters.map((c) => String(c.sending))];
     if (this.scriptSha) {
       try {
-        return (await this.redis.evalsha(this.scriptSha, keys.length, ...keys, window)) as number[];
+        return (await this.redis.evalsha(this.scriptSha, keys.length, ...keys, ...args)) as number[];
       } catch (err) {
         if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
       }
     }
     this.scriptSha = (await this.redis.script('LOAD', SCRIPT)) as string;
-    return (await this.redis.evalsha(this.scriptSha, keys.length, ...keys, window)) as number[];
+    return (await this.redis.evalsha(this.scriptSha, keys.length, ...keys, ...args)) as number[];
   }
 }
