@@ -7,6 +7,7 @@
  *   node -r ./bench/lib/register-ts.cjs bench/push-fanout.bench.ts [devices]
  *
  * Prints time from PATCH to the update being DONE, pushes/s, and the worker's peak RSS (VmHWM).
+ * BENCH_PROFILE_DIR=<dir> makes the worker write a V8 CPU profile (whole run) there on exit.
  * Targets (PERFORMANCE.md): ≤ 10 s for 100,000 devices, worker RSS ≤ 300 MB.
  */
 import { execSync, fork, spawn, type ChildProcess } from 'node:child_process';
@@ -159,7 +160,11 @@ async function main(): Promise<void> {
     `seeded ${PASSES} passes, ${DEVICES} devices and registrations in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`,
   );
 
-  const worker = spawn(process.execPath, [join(root, 'dist/src/main.js')], {
+  // BENCH_PROFILE_DIR: the worker writes a V8 CPU profile there when it exits.
+  const profileArgs = process.env.BENCH_PROFILE_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+    : [];
+  const worker = spawn(process.execPath, [...profileArgs, join(root, 'dist/src/main.js')], {
     env: { ...env, ROLE: 'worker', LOG_LEVEL: 'info', PATH: process.env.PATH ?? '' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -217,7 +222,9 @@ async function main(): Promise<void> {
   await new Promise((r) => worker.once('exit', r));
   await app.close();
   await db.end();
-  await ask(fakeChild, { type: 'stop' }, 'never').catch(() => undefined);
+  const fakeExited = new Promise((r) => fakeChild.once('exit', r));
+  fakeChild.send({ type: 'stop' });
+  await Promise.race([fakeExited, new Promise((r) => setTimeout(r, 5000))]);
   fakeChild.kill();
   await admin.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
   await admin.end();

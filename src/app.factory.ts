@@ -12,6 +12,7 @@ import { AppConfig } from './config/app-config';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { createValidationPipe } from './common/http/validation';
 import { createRootLogger, PinoNestLogger } from './common/logging/logger';
+import { installFastAsyncResourceBind } from './common/runtime/async-resource-bind';
 import { ensureDatabaseExists, resolveDevelopmentSecrets, runMigrations } from './database/prepare-database';
 import { MetricsService } from './modules/metrics/metrics.service';
 
@@ -30,6 +31,7 @@ export async function createApiApp(
   config: AppConfig,
   opts: BootOptions = {},
 ): Promise<NestFastifyApplication> {
+  installFastAsyncResourceBind();
   const log = createRootLogger(config.logLevel, opts.logDestination);
   await prepare(config, log);
 
@@ -123,6 +125,7 @@ export async function createWorkerContext(
   config: AppConfig,
   opts: BootOptions = {},
 ): Promise<INestApplicationContext> {
+  installFastAsyncResourceBind();
   const log = createRootLogger(config.logLevel, opts.logDestination);
   await prepare(config, log);
   const ctx = await NestFactory.createApplicationContext(AppModule.forRoot(config), {
