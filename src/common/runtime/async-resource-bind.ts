@@ -28,22 +28,28 @@ export function installFastAsyncResourceBind(): void {
     thisArg?: unknown,
   ): Func {
     if (typeof fn !== 'function') return nodeBind.call(this, fn, thisArg) as Func;
-    const resource = this;
-    const bound =
-      thisArg === undefined
-        ? function (this: unknown, ...args: unknown[]): unknown {
-            return resource.runInAsyncScope(fn as (...a: unknown[]) => unknown, this, ...args);
-          }
-        : (...args: unknown[]): unknown =>
-            resource.runInAsyncScope(fn as (...a: unknown[]) => unknown, thisArg, ...args);
-    Object.defineProperty(bound, 'length', {
-      configurable: true,
-      enumerable: false,
-      writable: false,
-      value: fn.length,
-    });
-    return bound as Func;
+    return boundTo(this, fn as (...a: unknown[]) => unknown, thisArg) as Func;
   }
   proto.bind = bind;
   Object.defineProperty(proto, INSTALLED, { value: true });
+}
+
+function boundTo(
+  resource: AsyncResource,
+  fn: (...a: unknown[]) => unknown,
+  thisArg: unknown,
+): (...a: unknown[]) => unknown {
+  const bound =
+    thisArg === undefined
+      ? function (this: unknown, ...args: unknown[]): unknown {
+          return resource.runInAsyncScope(fn, this, ...args);
+        }
+      : (...args: unknown[]): unknown => resource.runInAsyncScope(fn, thisArg, ...args);
+  Object.defineProperty(bound, 'length', {
+    configurable: true,
+    enumerable: false,
+    writable: false,
+    value: fn.length,
+  });
+  return bound;
 }
