@@ -23,13 +23,23 @@ describe('installFastAsyncResourceBind', () => {
     function f(this: { n: number } | undefined, a: number, b: number) {
       return (this?.n ?? 0) + a + b;
     }
-    const free = resource.bind(f);
+    // @types/node declares bind(fn) only; Node takes bind(fn, thisArg).
+    const bind = resource.bind.bind(resource) as (
+      fn: unknown,
+      thisArg?: unknown,
+    ) => (...a: unknown[]) => unknown;
+    const free = bind(f);
     expect(free.length).toBe(2);
     expect(free.call({ n: 100 }, 1, 2)).toBe(103);
-    const fixed = resource.bind(f, { n: 10 });
+    const fixed = bind(f, { n: 10 });
     expect(fixed.length).toBe(2);
     expect(fixed.call({ n: 100 }, 1, 2)).toBe(13);
-    expect(AsyncResource.bind(f, 'static', { n: 1 })(1, 1)).toBe(3);
+    const staticBind = AsyncResource.bind.bind(AsyncResource) as (
+      fn: unknown,
+      type: string,
+      thisArg: unknown,
+    ) => (...a: unknown[]) => unknown;
+    expect(staticBind(f, 'static', { n: 1 })(1, 1)).toBe(3);
   });
 
   it("still rejects a non-function with Node's own error", () => {

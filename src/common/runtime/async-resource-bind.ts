@@ -18,27 +18,21 @@ import { AsyncResource } from 'node:async_hooks';
  */
 const INSTALLED = Symbol.for('wallet-service.fastAsyncResourceBind');
 
+type AnyFunction = (...args: unknown[]) => unknown;
+type BindFn = (this: AsyncResource, fn: AnyFunction, thisArg?: unknown) => AnyFunction;
+
 export function installFastAsyncResourceBind(): void {
-  const proto = AsyncResource.prototype as AsyncResource & { [INSTALLED]?: true };
+  const proto = AsyncResource.prototype as unknown as { bind: BindFn; [INSTALLED]?: true };
   if (proto[INSTALLED]) return;
   const nodeBind = proto.bind;
-  function bind<Func extends (...args: never[]) => unknown>(
-    this: AsyncResource,
-    fn: Func,
-    thisArg?: unknown,
-  ): Func {
-    if (typeof fn !== 'function') return nodeBind.call(this, fn, thisArg) as Func;
-    return boundTo(this, fn as (...a: unknown[]) => unknown, thisArg) as Func;
-  }
-  proto.bind = bind;
+  proto.bind = function bind(this: AsyncResource, fn: AnyFunction, thisArg?: unknown): AnyFunction {
+    if (typeof fn !== 'function') return nodeBind.call(this, fn, thisArg);
+    return boundTo(this, fn, thisArg);
+  };
   Object.defineProperty(proto, INSTALLED, { value: true });
 }
 
-function boundTo(
-  resource: AsyncResource,
-  fn: (...a: unknown[]) => unknown,
-  thisArg: unknown,
-): (...a: unknown[]) => unknown {
+function boundTo(resource: AsyncResource, fn: AnyFunction, thisArg: unknown): AnyFunction {
   const bound =
     thisArg === undefined
       ? function (this: unknown, ...args: unknown[]): unknown {
