@@ -8,7 +8,7 @@
  *
  *   node -r ./bench/lib/register-ts.cjs bench/apple-web-service.bench.ts
  *
- * BENCH_SECONDS (default 5) per phase; BENCH_CONCURRENCY (default 64) for registrations and
+ * BENCH_SECONDS (default 5) per run, BENCH_RUNS (default 3) runs per phase, the median reported; BENCH_CONCURRENCY (default 64) for registrations and
  * get-pass; the serial list runs at 4 (latency) and 16 (throughput) concurrent requests. The first
  * row is the machine's floor: the same load generator against a bare node:http server. CPU per
  * request is accounted for the app, the PostgreSQL backends and the load generator.
@@ -64,6 +64,10 @@ interface PhaseResult extends LoadResult {
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const LIST_CONCURRENCY = 16;
+/** Not measured: JIT, connection pools and prepared statements settle first. */
+const WARMUP_MS = 1500;
+/** Runs per phase (BENCH_RUNS, default 3): this shared VM drifts ±20% between runs. */
+const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
 /** `register`, `list` or `pass`: write a V8 CPU profile of the app during that phase to BENCH_PROFILE_FILE. */
 const PROFILE_PHASE = process.env.BENCH_PROFILE;
 const PROFILE_FILE = process.env.BENCH_PROFILE_FILE ?? `apple-web-service-${PROFILE_PHASE}.cpuprofile`;
@@ -101,6 +105,9 @@ async function runLoad(job: LoadJob, onMeasuring: () => void): Promise<LoadResul
     return h;
   };
 
+  // Push tokens made ahead (the load generator's CPU is taken from the same two cores).
+  const pushBodies = Array.from({ length: 4096 }, () => `{"pushToken":"${randomBytes(32).toString('hex')}"}`);
+
   const next = (): Buffer => {
     const phase = job.phase;
     switch (phase.kind) {
@@ -110,7 +117,7 @@ async function runLoad(job: LoadJob, onMeasuring: () => void): Promise<LoadResul
           'POST',
           `/v1/devices/${prefix}${(n++).toString(16).padStart(10, '0')}/registrations/${phase.passType}/${t.serial}`,
           { ...applePass(t), 'content-type': 'application/json' },
-          `{"pushToken":"${randomBytes(32).toString('hex')}"}`,
+          pushBodies[n & 4095],
         );
       }
       case 'list': {
@@ -134,13 +141,13 @@ async function runLoad(job: LoadJob, onMeasuring: () => void): Promise<LoadResul
   const connections = Array.from({ length: job.concurrency }, () => new RawHttpConnection(job.port));
   let connection = 0;
 
-  const warmupEnd = performance.now() + 500;
+  const warmupEnd = performance.now() + WARMUP_MS;
   const end = warmupEnd + job.seconds * 1000;
   let cpuAtStart = process.cpuUsage();
   const measuring = setTimeout(() => {
     cpuAtStart = process.cpuUsage();
     onMeasuring();
-  }, 500);
+  }, WARMUP_MS);
   const loop = async () => {
     const conn = connections[connection++]!;
     for (;;) {
@@ -177,7 +184,7 @@ async function main(): Promise<void> {
   // Imported here so the load generator child loads only what it needs.
   const { createApiApp } = await import('../src/app.factory');
   const { loadConfig } = await import('../src/config/app-config');
-  const { REGISTER_SQL, REGISTER_BATCH_SQL, SERIAL_LIST_SQL } =
+  const { REGISTER_SQL, REGISTER_BATCH_SQL, SERIAL_LIST_SQL, SERIAL_LIST_BATCH_SQL } =
     await import('../src/modules/apple-web-service/apple-devices.repository');
   const { databaseUrl, withAdmin } = await import('../test/support/db');
   const { appleBlock, campaignBody, sharedPki } = await import('../test/support/fixtures');
@@ -309,19 +316,27 @@ async function main(): Promise<void> {
       ['serial list (50% with tag)', { kind: 'list', passType, devices: DEVICES, tag }, LIST_CONCURRENCY],
       ['get pass (signed pkpass)', { kind: 'pass', passType, targets }, CONCURRENCY],
     ];
-    console.log(`\n${SECONDS} s per phase after 0.5 s warm-up; load generator in a child process.`);
+    console.log(
+      `\n${SECONDS} s per phase after ${WARMUP_MS / 1000} s warm-up; load generator in a child process.`,
+    );
     console.log(
       'CPU columns: µs of CPU per request in the app process, the PostgreSQL backends and the load generator;\n' +
         '"2-core capacity" = 2 s of CPU per second / their sum (what 2 idle cores would allow; Redis and\n' +
         'PostgreSQL background writers not counted). On a shared machine the measured rate is lower.\n',
     );
     console.log(
-      '| phase | concurrency | requests/s | p50 ms | p99 ms | app µs | PostgreSQL µs | load gen µs | 2-core capacity/s | statuses |',
+      '| phase | concurrency | requests/s (median run) | p50 ms | p99 ms | app µs | PostgreSQL µs | load gen µs | 2-core capacity/s | statuses | requests/s of each run |',
     );
-    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const [name, phase, concurrency] of phases) {
       const target = phase.kind === 'floor' ? floorPort : port;
-      const r = await load({ port: target, seconds: SECONDS, concurrency, phase }, db, dbName);
+      // RUNS runs per phase; the row shows the median one (by requests/s), the last column all.
+      const runs: PhaseResult[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        runs.push(await load({ port: target, seconds: SECONDS, concurrency, phase }, db, dbName));
+      }
+      const rate = (x: PhaseResult) => x.requests / x.seconds;
+      const r = [...runs].sort((a, b) => rate(a) - rate(b))[Math.floor(runs.length / 2)]!;
       const sorted = Float64Array.from(r.latenciesMs).sort();
       const pct = (p: number) =>
         sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -330,7 +345,8 @@ async function main(): Promise<void> {
       console.log(
         `| ${name} | ${concurrency} | ${(r.requests / r.seconds).toFixed(0)} | ${pct(50).toFixed(2)} | ` +
           `${pct(99).toFixed(2)} | ${perRequest(r.appCpuMs).toFixed(0)} | ${perRequest(r.pgCpuMs).toFixed(0)} | ` +
-          `${perRequest(r.cpuMs).toFixed(0)} | ${(2e6 / total).toFixed(0)} | ${JSON.stringify(r.statuses)} |`,
+          `${perRequest(r.cpuMs).toFixed(0)} | ${(2e6 / total).toFixed(0)} | ${JSON.stringify(r.statuses)} | ` +
+          `${runs.map((x) => rate(x).toFixed(0)).join(' / ')} |`,
       );
     }
 
@@ -342,6 +358,15 @@ async function main(): Promise<void> {
       benchDevice(4242),
       passType,
     ]);
+    await explainGeneric(
+      db,
+      'Serial list batch of 16 devices (as concurrent requests are read)',
+      SERIAL_LIST_BATCH_SQL,
+      [
+        Array.from({ length: 16 }, (_, i) => benchDevice(1000 + i * 37)),
+        Array.from({ length: 16 }, () => passType),
+      ],
+    );
     const pass = (
       await db.query<Target>(
         `SELECT serial_number AS serial, authentication_token AS token FROM passes WHERE serial_number = 'bench-777'`,
@@ -366,10 +391,10 @@ async function main(): Promise<void> {
           `SELECT serial_number AS serial, authentication_token AS token FROM passes ORDER BY random() LIMIT 32`,
         )
       ).rows;
-      await explain(
+      await explainGeneric(
         db,
         'Registration batch of 32 new devices (as concurrent requests are written; rolled back)',
-        `EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ${REGISTER_BATCH_SQL}`,
+        REGISTER_BATCH_SQL,
         [
           batch.map(() => `explain-${randomBytes(6).toString('hex')}`),
           batch.map(() => randomBytes(32).toString('hex')),
@@ -395,6 +420,29 @@ async function main(): Promise<void> {
 async function explain(db: Client, title: string, sql: string, params: unknown[]): Promise<void> {
   const rows = await db.query<{ 'QUERY PLAN': string }>(sql, params);
   console.log(`\n${title}:\n${rows.rows.map((r) => `  ${r['QUERY PLAN']}`).join('\n')}`);
+}
+
+/**
+ * The plan a prepared statement runs with once PostgreSQL switches it to a generic plan (after
+ * five executions, when that looks no worse): the one the service's named statements mostly use.
+ */
+async function explainGeneric(db: Client, title: string, sql: string, params: unknown[]): Promise<void> {
+  await db.query(`SET plan_cache_mode = force_generic_plan`);
+  await db.query(`PREPARE bench_generic AS ${sql}`);
+  try {
+    // EXECUTE takes literals: text values and text arrays here.
+    const literal = (v: unknown): string =>
+      Array.isArray(v)
+        ? `ARRAY[${v.map((x) => db.escapeLiteral(String(x))).join(', ')}]::text[]`
+        : db.escapeLiteral(String(v));
+    const rows = await db.query<{ 'QUERY PLAN': string }>(
+      `EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE bench_generic(${params.map(literal).join(', ')})`,
+    );
+    console.log(`\n${title} (generic plan):\n${rows.rows.map((r) => `  ${r['QUERY PLAN']}`).join('\n')}`);
+  } finally {
+    await db.query(`DEALLOCATE bench_generic`);
+    await db.query(`RESET plan_cache_mode`);
+  }
 }
 
 /** CPU time (ms) so far of every client backend connected to the database (not autovacuum), by pid. */

@@ -12,6 +12,7 @@ import { AppConfig } from './config/app-config';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { createValidationPipe } from './common/http/validation';
 import { createRootLogger, PinoNestLogger } from './common/logging/logger';
+import { RequestLogger } from './common/logging/request-logger';
 import { installFastAsyncResourceBind } from './common/runtime/async-resource-bind';
 import { ensureDatabaseExists, resolveDevelopmentSecrets, runMigrations } from './database/prepare-database';
 import { MetricsService } from './modules/metrics/metrics.service';
@@ -39,6 +40,8 @@ export async function createApiApp(
     loggerInstance: log,
     // One access-log line per request (onResponse below) instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
+    // req.log without a pino child per request (see RequestLogger).
+    childLoggerFactory: RequestLogger.factory(log),
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     bodyLimit: 12 * 1024 * 1024,

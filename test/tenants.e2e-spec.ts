@@ -128,6 +128,29 @@ describe('operations endpoints (e2e)', () => {
     expect(res.body.checks.redis.status).toBe('ok');
   });
 
+  it('writes one access-log line per request with its request id, route pattern and tenant', async () => {
+    const { apiKey, id } = await t.createTenant('Logged');
+    const res = await t.request('GET', '/api/v1/campaigns?limit=5', { token: apiKey });
+    expect(res.status).toBe(200);
+    const requestId = res.headers.get('x-request-id');
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    const lines = t.logs.lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.reqId === requestId);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        msg: 'request completed',
+        method: 'GET',
+        route: '/api/v1/campaigns',
+        status: 200,
+        tenantId: id,
+        service: 'wallet-service',
+      }),
+    ]);
+    expect(JSON.stringify(lines)).not.toContain(apiKey);
+  });
+
   it('exposes Prometheus metrics with request counts', async () => {
     await t.request('GET', '/health');
     const res = await t.request('GET', '/metrics');

@@ -168,17 +168,47 @@ export class AppleDevicesRepository {
     });
   }
 
-  /** The device's registered passes of one pass type, with their effective change sequence. */
-  async registeredPasses(
-    deviceLibraryIdentifier: string,
-    passTypeIdentifier: string,
-  ): Promise<RegisteredPass[]> {
-    const rows = await this.prepared<{ serial_number: string; change_seq: string }>(
-      'apple_serial_list',
-      SERIAL_LIST_SQL,
-      [deviceLibraryIdentifier, passTypeIdentifier],
+  /**
+   * The device's registered passes of one pass type, with their effective change sequence.
+   * Lookups arriving together share one statement (SERIAL_LIST_BATCH_SQL), like registrations.
+   */
+  registeredPasses(deviceLibraryIdentifier: string, passTypeIdentifier: string): Promise<RegisteredPass[]> {
+    return this.serialLists.submit({ deviceLibraryIdentifier, passTypeIdentifier });
+  }
+
+  private readonly serialLists = new MicroBatcher<
+    { deviceLibraryIdentifier: string; passTypeIdentifier: string },
+    RegisteredPass[]
+  >({
+    run: (items) => this.registeredPassesBatch(items),
+    maxBatch: 128,
+    maxInFlight: 4,
+  });
+
+  private async registeredPassesBatch(
+    items: { deviceLibraryIdentifier: string; passTypeIdentifier: string }[],
+  ): Promise<RegisteredPass[][]> {
+    const toPass = (r: { serial_number: string; change_seq: string }): RegisteredPass => ({
+      serialNumber: r.serial_number,
+      changeSeq: BigInt(r.change_seq),
+    });
+    if (items.length === 1) {
+      const [only] = items as [{ deviceLibraryIdentifier: string; passTypeIdentifier: string }];
+      const rows = await this.prepared<{ serial_number: string; change_seq: string }>(
+        'apple_serial_list',
+        SERIAL_LIST_SQL,
+        [only.deviceLibraryIdentifier, only.passTypeIdentifier],
+      );
+      return [rows.map(toPass)];
+    }
+    const rows = await this.prepared<{ ord: string; serial_number: string; change_seq: string }>(
+      'apple_serial_list_batch',
+      SERIAL_LIST_BATCH_SQL,
+      [items.map((i) => i.deviceLibraryIdentifier), items.map((i) => i.passTypeIdentifier)],
     );
-    return rows.map((r) => ({ serialNumber: r.serial_number, changeSeq: BigInt(r.change_seq) }));
+    const out: RegisteredPass[][] = items.map(() => []);
+    for (const r of rows) out[Number(r.ord) - 1]!.push(toPass(r));
+    return out;
   }
 
   async countDevicesByCampaign(tenantId: string, campaignId: string): Promise<number> {
@@ -310,3 +340,11 @@ export const SERIAL_LIST_SQL = `SELECT p.serial_number, GREATEST(p.change_seq, c
    JOIN passes p ON p.id = r.pass_id
    JOIN campaigns c ON c.id = p.campaign_id
   WHERE d.device_library_identifier = $1 AND p.pass_type_identifier = $2`;
+
+/** SERIAL_LIST_SQL for several (device, pass type) lookups: parallel arrays, rows tagged by 1-based `ord`. */
+export const SERIAL_LIST_BATCH_SQL = `SELECT i.ord, p.serial_number, GREATEST(p.change_seq, c.change_seq)::text AS change_seq
+   FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS i(device_library_identifier, pass_type_identifier, ord)
+   JOIN devices d ON d.device_library_identifier = i.device_library_identifier
+   JOIN registrations r ON r.device_id = d.id
+   JOIN passes p ON p.id = r.pass_id AND p.pass_type_identifier = i.pass_type_identifier
+   JOIN campaigns c ON c.id = p.campaign_id`;

@@ -86,6 +86,23 @@ describe('AppleRateLimiter', () => {
     expect(await redis.get(`${prefix}:apple-rl:device:busy-device`)).toBe('9');
   });
 
+  it('stays exact for one client across many syncs, and forgets clients seen once', async () => {
+    const l = limiter();
+    const verdicts = [];
+    for (let i = 0; i < 41; i++) {
+      verdicts.push(l.check([ip(40, '203.0.113.7')]).allowed);
+      if (i % 3 === 0) await l.sync();
+    }
+    expect(verdicts.slice(0, 40).every(Boolean)).toBe(true);
+    expect(verdicts[40]).toBe(false);
+
+    for (let i = 0; i < 100; i++) l.check([device(5, `new-device-${i}`)]);
+    await l.sync();
+    const counters = (l as unknown as { counters: Map<string, unknown> }).counters;
+    expect([...counters.keys()].filter((k) => k.includes('new-device-'))).toEqual([]);
+    expect(await redis.get(`${prefix}:apple-rl:device:new-device-42`)).toBe('1');
+  });
+
   it('syncs on its own while there is traffic', async () => {
     const l = limiter();
     l.check([device(6)]);

@@ -7,6 +7,8 @@ import { InjectRedis } from '../../integrations/redis/redis.module';
 export const RATE_LIMIT_WINDOW_MS = 60_000;
 /** How often this replica adds its counts to Redis and learns the other replicas'. */
 export const RATE_LIMIT_SYNC_MS = 50;
+/** How often counters of ended windows are dropped from memory. */
+const SWEEP_MS = 10_000;
 
 /**
  * Adds each key's increment (ARGV[i + 1]) to its window counter, starting the window on the key's
@@ -35,6 +37,9 @@ export interface RateLimitSubject {
 export type RateLimitVerdict = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
 interface Counter {
+  key: string;
+  /** In `dirty`, waiting for the next sync. */
+  queued: boolean;
   /** The window's total in Redis (every replica) when last synced, including our synced counts. */
   synced: number;
   /** Counted here and being added to Redis right now. */
@@ -43,7 +48,6 @@ interface Counter {
   pending: number;
   /** When the window ends (epoch ms); until the first sync, an upper bound. */
   endsAt: number;
-  limit: number;
 }
 
 /**
@@ -56,19 +60,23 @@ interface Counter {
  * brings back the totals of all replicas. So one replica enforces its limit exactly; across N
  * replicas a client can exceed it by what the other replicas let through in one sync interval.
  *
- * Memory stays small: after a sync, a counter well below its limit is forgotten (a new request
- * re-learns it at the next sync); the ones kept are the busy clients, and they expire with their
- * window. When Redis is unreachable, each replica goes on limiting on its own counts (logged once
- * per outage) and shares them again when Redis is back.
+ * Memory: a counter lives until its window ends, except that one with a single request in all
+ * (a new device registering, the common case) is dropped after its sync; if that client comes
+ * back within the window, it is counted one short until the next sync. When Redis is
+ * unreachable, each replica goes on limiting on its own counts (logged once per outage) and
+ * shares them when Redis is back.
  */
 @Injectable()
 export class AppleRateLimiter implements OnModuleDestroy {
   private readonly logger = new Logger(AppleRateLimiter.name);
   private readonly prefix: string;
   private readonly counters = new Map<string, Counter>();
+  /** Counters with counts not yet sent to Redis. */
+  private dirty: Counter[] = [];
   private scriptSha: string | undefined;
   private failing = false;
   private timer: NodeJS.Timeout | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
   private syncing: Promise<void> | undefined;
 
   constructor(
@@ -84,15 +92,25 @@ export class AppleRateLimiter implements OnModuleDestroy {
       if (s.limit <= 0) continue;
       const key = `${this.prefix}${s.kind}:${s.id}`;
       let c = this.counters.get(key);
-      if (c === undefined || (c.endsAt <= now && c.sending === 0)) {
-        c = { synced: 0, sending: 0, pending: 0, endsAt: now + RATE_LIMIT_WINDOW_MS, limit: s.limit };
+      if (c === undefined) {
+        c = { key, queued: false, synced: 0, sending: 0, pending: 0, endsAt: 0 };
         this.counters.set(key, c);
       }
+      if (c.endsAt <= now && c.sending === 0) {
+        // A new window (counts of the ended one no longer matter).
+        c.synced = 0;
+        c.pending = 0;
+        c.endsAt = now + RATE_LIMIT_WINDOW_MS;
+      }
       c.pending++;
-      c.limit = s.limit;
+      if (!c.queued) {
+        c.queued = true;
+        this.dirty.push(c);
+      }
       if (c.synced + c.sending + c.pending > s.limit) retryAfterMs = Math.max(retryAfterMs, c.endsAt - now);
     }
-    if (this.timer === undefined && this.counters.size > 0) this.scheduleSync();
+    if (this.timer === undefined && this.dirty.length > 0) this.scheduleSync();
+    if (this.sweeper === undefined && this.counters.size > 0) this.scheduleSweep();
     if (retryAfterMs === 0) return { allowed: true };
     return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)) };
   }
@@ -108,6 +126,7 @@ export class AppleRateLimiter implements OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
+    if (this.sweeper) clearTimeout(this.sweeper);
     this.timer = undefined;
     await this.sync().catch(() => undefined);
   }
@@ -116,30 +135,36 @@ export class AppleRateLimiter implements OnModuleDestroy {
     this.timer = setTimeout(() => {
       void this.sync().finally(() => {
         this.timer = undefined;
-        if (this.counters.size > 0) this.scheduleSync();
+        if (this.dirty.length > 0) this.scheduleSync();
       });
     }, RATE_LIMIT_SYNC_MS);
     this.timer.unref();
   }
 
-  private async syncOnce(): Promise<void> {
-    const now = Date.now();
-    const keys: string[] = [];
-    const sent: Counter[] = [];
-    for (const [key, c] of this.counters) {
-      if (c.pending > 0) {
-        c.sending = c.pending;
-        c.pending = 0;
-        keys.push(key);
-        sent.push(c);
-      } else if (c.endsAt <= now) {
-        this.counters.delete(key);
+  private scheduleSweep(): void {
+    this.sweeper = setTimeout(() => {
+      this.sweeper = undefined;
+      const now = Date.now();
+      for (const [key, c] of this.counters) {
+        if (c.endsAt <= now && c.pending === 0 && c.sending === 0) this.counters.delete(key);
       }
+      if (this.counters.size > 0) this.scheduleSweep();
+    }, SWEEP_MS);
+    this.sweeper.unref();
+  }
+
+  private async syncOnce(): Promise<void> {
+    const sent = this.dirty;
+    if (sent.length === 0) return;
+    this.dirty = [];
+    for (const c of sent) {
+      c.queued = false;
+      c.sending = c.pending;
+      c.pending = 0;
     }
-    if (keys.length === 0) return;
     let reply: number[];
     try {
-      reply = await this.run(keys, sent);
+      reply = await this.run(sent);
       if (this.failing) {
         this.failing = false;
         this.logger.log(
@@ -159,20 +184,26 @@ export class AppleRateLimiter implements OnModuleDestroy {
       for (const c of sent) {
         c.pending += c.sending;
         c.sending = 0;
+        if (!c.queued) {
+          c.queued = true;
+          this.dirty.push(c);
+        }
       }
       return;
     }
     const after = Date.now();
-    keys.forEach((key, i) => {
-      const c = sent[i]!;
+    sent.forEach((c, i) => {
       c.synced = Number(reply[2 * i] ?? c.synced + c.sending);
       c.endsAt = after + Number(reply[2 * i + 1] ?? RATE_LIMIT_WINDOW_MS);
       c.sending = 0;
-      if (c.pending === 0 && c.synced * 2 <= c.limit) this.counters.delete(key);
+      if (c.pending === 0 && !c.queued && c.synced <= 1 && this.counters.get(c.key) === c) {
+        this.counters.delete(c.key);
+      }
     });
   }
 
-  private async run(keys: string[], counters: Counter[]): Promise<number[]> {
+  private async run(counters: Counter[]): Promise<number[]> {
+    const keys = counters.map((c) => c.key);
     const args = [String(RATE_LIMIT_WINDOW_MS), ...counters.map((c) => String(c.sending))];
     if (this.scriptSha) {
       try {
