@@ -165,7 +165,14 @@ async function main(): Promise<void> {
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
     : [];
   const worker = spawn(process.execPath, [...profileArgs, join(root, 'dist/src/main.js')], {
-    env: { ...env, ROLE: 'worker', LOG_LEVEL: 'info', PATH: process.env.PATH ?? '' },
+    env: {
+      ...env,
+      ROLE: 'worker',
+      LOG_LEVEL: 'info',
+      PATH: process.env.PATH ?? '',
+      // BENCH_WORKER_NODE_OPTIONS: V8/Node flags for the worker (e.g. heap sizes) to compare.
+      ...(process.env.BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS } : {}),
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve) =>

@@ -122,6 +122,11 @@ const SERVER_CERT_UNTRUSTED = new Set([
 interface PushRequest {
   /** The caller's token string (kept instead of the path: queued pushes stay small). */
   token: string;
+  /** The answer of the current attempt, gathered by the stream handlers. */
+  status?: number;
+  apnsId?: string;
+  body?: Buffer[];
+  streamError?: Error;
   topic: string;
   resolve: (res: ApnsResponse) => void;
   reject: (err: ApnsError) => void;
@@ -411,9 +416,9 @@ export class ApnsConnection {
       'apns-priority': '5',
       'content-type': 'application/json',
     };
-    let stream: ClientHttp2Stream;
+    let stream: InFlightStream;
     try {
-      stream = state.session.request(headers, { endStream: false });
+      stream = state.session.request(headers, REQUEST_OPTIONS);
     } catch (err) {
       // The session went away between the check and the request: try the push on a new one.
       state.draining = true;
@@ -424,53 +429,46 @@ export class ApnsConnection {
     req.attempts++;
     req.stream = stream;
     req.state = state;
+    req.status = 0;
+    req.apnsId = undefined;
+    req.body = undefined;
+    req.streamError = undefined;
     state.inFlight++;
     this.counters.inFlight++;
     this.counters.sent++;
     this.track(req);
-
-    let status = 0;
-    let apnsId: string | undefined;
-    let body: Buffer[] | undefined;
-    let streamError: Error | undefined;
-
-    stream.on('response', (h: IncomingHttpHeaders) => {
-      status = Number(h[':status']);
-      const id = h['apns-id'];
-      apnsId = Array.isArray(id) ? id[0] : id;
-      if (status === 200) {
-        // Success has no body; drain so the stream can end.
-        stream.resume();
-        return;
-      }
-      let size = 0;
-      stream.on('data', (chunk: Buffer) => {
-        if (size >= MAX_ERROR_BODY) return;
-        size += chunk.length;
-        (body ??= []).push(chunk);
-      });
-    });
-    stream.on('error', (err: Error) => {
-      streamError ??= err;
-    });
-    stream.on('close', () => {
-      this.untrack(req);
-      state.inFlight--;
-      this.counters.inFlight--;
-      if (!req.settled) {
-        if (status !== 0 && stream.readableEnded) {
-          this.counters.responses++;
-          req.settled = true;
-          req.resolve(status === 200 ? { status, apnsId } : errorResponse(status, apnsId, body));
-        } else {
-          const cause =
-            streamError ?? state.error ?? new Error(`stream closed with code ${stream.rstCode ?? 'unknown'}`);
-          this.retryOrFail(req, cause, state);
-        }
-      }
-      this.pump();
-    });
+    // Shared handlers (no closures per push): the stream carries its push and its connection.
+    stream[PUSH] = req;
+    stream[OWNER] = this;
+    stream[SESSION] = state;
+    stream.on('response', onStreamResponse);
+    stream.on('error', onStreamError);
+    stream.on('close', onStreamClose);
     stream.end(EMPTY_JSON_OBJECT);
+  }
+
+  /** The stream of `req` closed: settle the push (or retry it) and free its slot. (Internal.) */
+  streamClosed(req: PushRequest, stream: ClientHttp2Stream, state: SessionState): void {
+    this.untrack(req);
+    state.inFlight--;
+    this.counters.inFlight--;
+    const status = req.status ?? 0;
+    if (!req.settled) {
+      if (status !== 0 && stream.readableEnded) {
+        this.counters.responses++;
+        req.settled = true;
+        req.resolve(
+          status === 200 ? { status: 200, apnsId: req.apnsId } : errorResponse(status, req.apnsId, req.body),
+        );
+      } else {
+        const cause =
+          req.streamError ??
+          state.error ??
+          new Error(`stream closed with code ${stream.rstCode ?? 'unknown'}`);
+        this.retryOrFail(req, cause, state);
+      }
+    }
+    this.pump();
   }
 
   /**
@@ -582,6 +580,55 @@ export class ApnsConnection {
       state.pinging = false;
     }
   }
+}
+
+const PUSH = Symbol('push');
+const OWNER = Symbol('owner');
+const SESSION = Symbol('session');
+/** A stream in flight, tagged with its push, connection and session for the shared handlers below. */
+type InFlightStream = ClientHttp2Stream & {
+  [PUSH]?: PushRequest;
+  [OWNER]?: ApnsConnection;
+  [SESSION]?: SessionState;
+};
+const REQUEST_OPTIONS = { endStream: false } as const;
+
+function onStreamResponse(this: InFlightStream, h: IncomingHttpHeaders): void {
+  const req = this[PUSH];
+  if (!req) return;
+  const status = Number(h[':status']);
+  req.status = status;
+  const id = h['apns-id'];
+  req.apnsId = Array.isArray(id) ? id[0] : id;
+  if (status === 200) {
+    // Success has no body; drain so the stream can end.
+    this.resume();
+    return;
+  }
+  this.on('data', onStreamData);
+}
+
+function onStreamData(this: InFlightStream, chunk: Buffer): void {
+  const req = this[PUSH];
+  if (!req) return;
+  const body = (req.body ??= []);
+  let size = 0;
+  for (const b of body) size += b.length;
+  if (size < MAX_ERROR_BODY) body.push(chunk);
+}
+
+function onStreamError(this: InFlightStream, err: Error): void {
+  const req = this[PUSH];
+  if (req) req.streamError ??= err;
+}
+
+function onStreamClose(this: InFlightStream): void {
+  const req = this[PUSH];
+  const owner = this[OWNER];
+  const state = this[SESSION];
+  this[PUSH] = this[OWNER] = this[SESSION] = undefined;
+  // A push whose deadline expired was already untracked and settled; its slot is freed here.
+  if (req && owner && state) owner.streamClosed(req, this, state);
 }
 
 function notEstablished(cause?: unknown): ApnsError {

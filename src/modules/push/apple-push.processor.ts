@@ -9,8 +9,14 @@ import { PushRepository, PushTarget } from './push.repository';
 
 /** Push tokens per batch job of a campaign fan-out. */
 export const FANOUT_BATCH_SIZE = 500;
-/** Passes per fan-out query page. */
-const FANOUT_PASS_PAGE = 1000;
+/**
+ * Passes per fan-out query page: the first page's size, then adapted so that a page brings about
+ * FANOUT_PAGE_ROWS push targets (a campaign's passes usually have one or two devices each, but
+ * the worker's memory must stay bounded whatever the shape).
+ */
+const FANOUT_FIRST_PASS_PAGE = 500;
+const FANOUT_PAGE_ROWS = 5_000;
+const FANOUT_MAX_PASS_PAGE = 10_000;
 
 type PushJob =
   | Job<JobPayloads['push.pass'], unknown, 'push.pass'>
@@ -93,7 +99,7 @@ export class ApplePushProcessor extends WorkerHost {
     let total = 0;
     let pending: PushTarget[] = [];
     // One push per token and pass type, however many of the campaign's passes a device holds.
-    const seen = new Set<string>();
+    const seen = new Map<string, Set<string>>();
     const flush = async (items: PushTarget[]) => {
       const jobs = chunkByType(items, FANOUT_BATCH_SIZE).map(([passTypeIdentifier, tokens]) => ({
         name: 'push.batch' as const,
@@ -110,21 +116,30 @@ export class ApplePushProcessor extends WorkerHost {
       }));
       if (jobs.length > 0) await this.queue.addBulk(jobs);
     };
+    let passPage = FANOUT_FIRST_PASS_PAGE;
     for (;;) {
       const { targets, lastPassId } = await this.repo.campaignTargetsPage(
         data.campaignId,
         afterPass,
-        FANOUT_PASS_PAGE,
+        passPage,
       );
       if (lastPassId === null) break;
       afterPass = lastPassId;
       for (const t of targets) {
-        const key = `${t.passTypeIdentifier}\n${t.pushToken}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
+        let tokens = seen.get(t.passTypeIdentifier);
+        if (!tokens) seen.set(t.passTypeIdentifier, (tokens = new Set()));
+        if (tokens.has(t.pushToken)) continue;
+        tokens.add(t.pushToken);
         pending.push(t);
+        total++;
       }
-      total = seen.size;
+      // Page boundaries do not change the order of targets (pass id, then token), so batch
+      // boundaries and ids stay the same on a re-run whatever sizes the pages had.
+      const perPass = targets.length / passPage;
+      passPage = Math.max(
+        50,
+        Math.min(FANOUT_MAX_PASS_PAGE, Math.round(FANOUT_PAGE_ROWS / Math.max(perPass, 0.01))),
+      );
       // Emit only whole batches until the end, so batch boundaries (and ids) are the same on a re-run.
       const whole = pending.length - (pending.length % FANOUT_BATCH_SIZE);
       if (whole > 0) {

@@ -7,12 +7,72 @@ import { ApnsClientFactory } from '../../integrations/apns/apns-client.factory';
 import { ApnsError, ApnsResponse } from '../../integrations/apns/apns-connection';
 import { ApnsOutcome, classifyApnsResponse } from '../../integrations/apns/apns-result';
 import { REDIS } from '../../integrations/redis/redis.module';
+import { WalletConfiguration } from '../wallet-configurations/wallet-configuration.entity';
+import type { AppleCredentials } from '../wallet-configurations/wallet-configuration.types';
 import { WalletConfigurationsService } from '../wallet-configurations/wallet-configurations.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { AppleDevicesService } from '../apple-web-service/apple-devices.service';
 
-/** Accepted tokens are written to Redis in slices of this size. */
-const REMEMBER_SLICE = 25;
+/** How long a worker reuses a wallet configuration it read (see ApplePusherService.configuration). */
+const CONFIGURATION_TTL_MS = 2_000;
+
+interface CachedConfiguration {
+  cfg: WalletConfiguration | null;
+  creds: AppleCredentials | null;
+  until: number;
+}
+
+/** Accepted tokens are written to Redis at most this long after APNs accepted them. */
+const REMEMBER_INTERVAL_MS = 5;
+/** How long a job's accepted tokens are remembered (longer than any retry schedule). */
+const REMEMBER_TTL_S = 2 * 24 * 3600;
+
+/**
+ * Tokens APNs accepted, per job, on their way to Redis: every batch running in this process adds
+ * to one buffer, written as one pipeline every REMEMBER_INTERVAL_MS. A crash re-pushes at most
+ * what was accepted in those last milliseconds (plus what was in flight), and the Redis cost is
+ * one round trip per interval instead of one per slice of each batch.
+ */
+class AcceptedTokenLog {
+  private pending = new Map<string, string[]>();
+  private waiters: (() => void)[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly redis: Redis) {}
+
+  add(key: string, token: string): void {
+    const list = this.pending.get(key);
+    if (list) list.push(token);
+    else this.pending.set(key, [token]);
+    this.timer ??= setTimeout(() => this.write(), REMEMBER_INTERVAL_MS);
+  }
+
+  /** Resolves once every token added so far is written (or its write failed: best effort). */
+  flushed(): Promise<void> {
+    if (this.pending.size === 0) return this.writing;
+    return new Promise<void>((resolve) => {
+      this.waiters.push(resolve);
+      this.write();
+    });
+  }
+
+  private write(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.size === 0) return;
+    const batch = this.pending;
+    const waiters = this.waiters;
+    this.pending = new Map();
+    this.waiters = [];
+    this.writing = this.writing.then(async () => {
+      const pipeline = this.redis.pipeline();
+      for (const [key, tokens] of batch) pipeline.sadd(key, ...tokens).expire(key, REMEMBER_TTL_S);
+      await pipeline.exec().catch(() => undefined);
+      for (const resolve of waiters) resolve();
+    });
+  }
+}
 
 export interface PushRoundResult {
   sent: number;
@@ -38,6 +98,8 @@ export class ApplePusherService implements OnModuleInit {
   private readonly sentCounter;
   private readonly failedCounter;
   private readonly latency;
+  private readonly accepted: AcceptedTokenLog;
+  private readonly configurations = new Map<string, CachedConfiguration>();
 
   constructor(
     private readonly apns: ApnsClientFactory,
@@ -47,6 +109,7 @@ export class ApplePusherService implements OnModuleInit {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     metrics: MetricsService,
   ) {
+    this.accepted = new AcceptedTokenLog(redis);
     this.sentCounter = metrics.counter('apns_pushes_sent_total', 'Pushes APNs accepted');
     this.failedCounter = metrics.counter(
       'apns_pushes_failed_total',
@@ -73,8 +136,7 @@ export class ApplePusherService implements OnModuleInit {
     changedAt: string;
   }): Promise<PushRoundResult> {
     const result: PushRoundResult = { sent: 0, unregistered: 0, failed: 0, retry: [] };
-    const cfg = await this.walletConfigurations.findById(input.walletConfigurationId);
-    const creds = cfg ? this.walletConfigurations.decryptApple(cfg) : null;
+    const { cfg, creds } = await this.configuration(input.walletConfigurationId);
     if (!cfg || !creds) {
       result.failed = input.tokens.length;
       this.failedCounter.inc({ reason: 'NoAppleCredentials' }, input.tokens.length);
@@ -100,22 +162,6 @@ export class ApplePusherService implements OnModuleInit {
     const fail = (reason: string) => failedByReason.set(reason, (failedByReason.get(reason) ?? 0) + 1);
     const unregistered: string[] = [];
     let deliveredAny = false;
-    // Accepted tokens are remembered in small slices as they come, so a crash re-pushes few.
-    let toRemember: string[] = [];
-    let remembering: Promise<unknown> = Promise.resolve();
-    const remember = (force: boolean) => {
-      if (toRemember.length === 0 || (!force && toRemember.length < REMEMBER_SLICE)) return;
-      const slice = toRemember;
-      toRemember = [];
-      remembering = remembering.then(() =>
-        this.redis
-          .multi()
-          .sadd(doneKey, ...slice)
-          .expire(doneKey, 2 * 24 * 3600)
-          .exec()
-          .catch(() => undefined),
-      );
-    };
     await Promise.all(
       tokens.map(async (token) => {
         let res: ApnsResponse | ApnsError;
@@ -129,8 +175,7 @@ export class ApplePusherService implements OnModuleInit {
         switch (outcome) {
           case 'delivered':
             deliveredAny = true;
-            toRemember.push(token);
-            remember(false);
+            this.accepted.add(doneKey, token);
             result.sent++;
             return;
           case 'unregistered':
@@ -160,8 +205,7 @@ export class ApplePusherService implements OnModuleInit {
         }
       }),
     );
-    remember(true);
-    await remembering;
+    await this.accepted.flushed();
     if (deliveredAny) {
       this.sentCounter.inc(result.sent - (input.tokens.length - tokens.length));
       // Change to acceptance of the batch's last push.
@@ -170,14 +214,36 @@ export class ApplePusherService implements OnModuleInit {
     for (const [reason, n] of failedByReason) this.failedCounter.inc({ reason }, n);
     for (const token of unregistered) await this.devices.deleteRegistrationsForPushToken(token);
     if (result.certificateError) {
+      this.configurations.delete(cfg.id);
       await this.walletConfigurations.setApnsHealth(cfg.id, 'UNHEALTHY', result.certificateError);
       this.logger.error(
         { walletConfigurationId: cfg.id, error: result.certificateError },
         'APNs certificate refused; configuration marked unhealthy',
       );
     } else if (deliveredAny && cfg.apnsStatus === 'UNHEALTHY') {
+      this.configurations.delete(cfg.id);
       await this.walletConfigurations.setApnsHealth(cfg.id, 'OK');
     }
     return result;
+  }
+
+  /**
+   * The wallet configuration and its decrypted Apple credentials, read once per
+   * CONFIGURATION_TTL_MS per worker rather than per batch (a 100,000-device fan-out runs 200
+   * batches). A changed certificate reaches pushes within that time; a health change this worker
+   * makes drops its entry at once.
+   */
+  private async configuration(id: string): Promise<CachedConfiguration> {
+    const now = Date.now();
+    const hit = this.configurations.get(id);
+    if (hit && hit.until > now) return hit;
+    const cfg = await this.walletConfigurations.findById(id);
+    const entry: CachedConfiguration = {
+      cfg,
+      creds: cfg ? this.walletConfigurations.decryptApple(cfg) : null,
+      until: now + CONFIGURATION_TTL_MS,
+    };
+    this.configurations.set(id, entry);
+    return entry;
   }
 }

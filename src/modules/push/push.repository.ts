@@ -51,17 +51,14 @@ export class PushRepository {
       [campaignId, afterPassId, passes],
     );
     if (page.length === 0) return { targets: [], lastPassId: null };
-    const rows = await this.db.query<{ push_token: string; pass_type_identifier: string }[]>(
-      `SELECT p.pass_type_identifier, d.push_token
+    const targets = await this.db.query<PushTarget[]>(
+      `SELECT p.pass_type_identifier AS "passTypeIdentifier", d.push_token AS "pushToken"
          FROM passes p JOIN registrations r ON r.pass_id = p.id JOIN devices d ON d.id = r.device_id
         WHERE p.id = ANY($1::uuid[]) AND p.pass_type_identifier IS NOT NULL
         ORDER BY p.id, d.push_token`,
       [page.map((p) => p.id)],
     );
-    return {
-      targets: rows.map((r) => ({ pushToken: r.push_token, passTypeIdentifier: r.pass_type_identifier })),
-      lastPassId: page[page.length - 1]!.id,
-    };
+    return { targets, lastPassId: page[page.length - 1]!.id };
   }
 
   /**
