@@ -227,6 +227,18 @@ describe('pass updates and pushes (e2e)', () => {
     expect(health.body.status).toBe('degraded');
     expect(health.body.checks.apnsCredentials.unhealthy.map((u: any) => u.id)).toContain(own.id);
     expect((await listSerials(t, device, pass.passTypeIdentifier)).status).toBe(200);
+
+    // APNs accepts the certificate again (the scripted 403 is used up): the next push heals it.
+    await t.request('PATCH', `/api/v1/campaigns/${c.id}/passes/${pass.serialNumber}`, {
+      token: key,
+      body: { voucher: { value: 'zz' } },
+    });
+    const healed = await eventually(
+      () => t.request('GET', `/api/v1/wallet-configurations/${own.id}`, { token: key }),
+      (r) => r.body.apple?.apnsStatus === 'OK',
+    );
+    expect(healed.body.apple.apnsStatus).toBe('OK');
+    expect(pushesTo(token).filter((p) => p.status === 200)).toHaveLength(1);
   });
 
   it('void marks the Apple pass voided and the Google object INACTIVE', async () => {
