@@ -3,7 +3,13 @@ import { createServer, type AddressInfo } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { createTestPki, type PassCertificate, type TestPki } from '../../../test/support/certs';
 import { startFakeApns, type FakeApns } from '../../../test/support/fake-apns';
-import { ApnsConnection, ApnsError, toApnsError, type ApnsConnectionOptions } from './apns-connection';
+import {
+  ApnsConnection,
+  ApnsError,
+  toApnsError,
+  type ApnsConnectionOptions,
+  type ApnsResponse,
+} from './apns-connection';
 import { classifyApnsResponse } from './apns-result';
 
 const TOKEN = 'a1b2c3d4'.repeat(8);
@@ -184,6 +190,48 @@ describe('ApnsConnection against the fake APNs', () => {
 
     expect(res).toMatchObject({ status: 400, reason: 'TopicDisallowed' });
     expect(classifyApnsResponse(res)).toBe('configuration');
+  });
+
+  it('sendAll reports every token’s outcome once, locally refused ones included, then resolves', async () => {
+    const f = await fake(50);
+    const c = client(f);
+    const tokens = Array.from({ length: 300 }, (_, i) => token(i + 1));
+    f.respondWith(tokens[7]!, { status: 410, reason: 'Unregistered', timestamp: 1_700_000_000_000 });
+    f.respondWith(tokens[8]!, { status: 500, reason: 'InternalServerError' });
+    const outcomes = new Map<string, ApnsResponse | ApnsError>();
+    let repeated = 0;
+    await c.sendAll([...tokens, 'not-a-token'], 'pass.com.example.voucher', (t, result) => {
+      if (outcomes.has(t)) repeated++;
+      outcomes.set(t, result);
+    });
+    expect(repeated).toBe(0);
+    expect(outcomes.size).toBe(301);
+    expect(outcomes.get('not-a-token')).toEqual({ status: 400, reason: 'BadDeviceToken' });
+    expect(outcomes.get(tokens[7]!)).toMatchObject({ status: 410, reason: 'Unregistered' });
+    expect(outcomes.get(tokens[8]!)).toMatchObject({ status: 500, reason: 'InternalServerError' });
+    const ok = [...outcomes.values()].filter((r) => !(r instanceof ApnsError) && r.status === 200);
+    expect(ok).toHaveLength(298);
+    expect(f.maxObservedConcurrency).toBeLessThanOrEqual(50);
+    await expect(c.sendAll([], 'pass.com.example.voucher', () => undefined)).resolves.toBeUndefined();
+  });
+
+  it('sendAll hands every token an ApnsError when the connection cannot be made', async () => {
+    const f = await fake();
+    const url = f.url;
+    await f.close();
+    fakes.splice(fakes.indexOf(f), 1);
+    const c = new ApnsConnection({
+      url,
+      certificatePem: pass.certificatePem,
+      privateKeyPem: pass.privateKeyPem,
+      caPem: pki.root.certPem,
+    });
+    connections.push(c);
+    const kinds: string[] = [];
+    await c.sendAll([token(1), token(2), token(3)], 'pass.com.example.voucher', (_t, result) => {
+      kinds.push(result instanceof ApnsError ? result.kind : String(result.status));
+    });
+    expect(kinds).toEqual(['connection', 'connection', 'connection']);
   });
 
   it('keeps at most the server’s maxConcurrentStreams in flight and queues the rest', async () => {

@@ -128,8 +128,8 @@ interface PushRequest {
   body?: Buffer[];
   streamError?: Error;
   topic: string;
-  resolve: (res: ApnsResponse) => void;
-  reject: (err: ApnsError) => void;
+  /** Told the push's outcome once (shared by every push of one sendAll). */
+  sink: PushSink;
   attempts: number;
   settled: boolean;
   /** While in flight: its stream, session and place in the deadline list. */
@@ -138,6 +138,36 @@ interface PushRequest {
   deadline: number;
   prev?: PushRequest;
   next?: PushRequest;
+}
+
+interface PushSink {
+  settle(token: string, result: ApnsResponse | ApnsError): void;
+}
+
+/** The pushes of one sendAll: reports each outcome, resolves when the last one is in. */
+class PushGroup implements PushSink {
+  private remaining: number;
+  private resolveAll!: () => void;
+  readonly done: Promise<void>;
+
+  constructor(
+    count: number,
+    private readonly onResult: (token: string, result: ApnsResponse | ApnsError) => void,
+  ) {
+    this.remaining = count;
+    this.done = new Promise<void>((resolve) => {
+      this.resolveAll = resolve;
+    });
+    if (count === 0) this.resolveAll();
+  }
+
+  settle(token: string, result: ApnsResponse | ApnsError): void {
+    try {
+      this.onResult(token, result);
+    } finally {
+      if (--this.remaining === 0) this.resolveAll();
+    }
+  }
 }
 
 interface SessionState {
@@ -249,26 +279,40 @@ export class ApnsConnection {
 
   /** Sends an empty background push (`{}`) telling the device to fetch the updated pass. */
   send(pushToken: string, topic: string): Promise<ApnsResponse> {
-    if (!VALID_TOKEN.test(pushToken)) return Promise.resolve({ status: 400, reason: 'BadDeviceToken' });
-    if (topic === '') return Promise.resolve({ status: 400, reason: 'MissingTopic' });
-    if (!VALID_TOPIC.test(topic)) return Promise.resolve({ status: 400, reason: 'BadTopic' });
-    if (this.closing) return Promise.reject(new ApnsError('closed', 'APNs connection is closed'));
+    return new Promise<ApnsResponse>((resolve, reject) => {
+      this.enqueue(pushToken, topic, {
+        settle: (_token, result) => (result instanceof ApnsError ? reject(result) : resolve(result)),
+      });
+    });
+  }
+
+  /**
+   * Sends one push per token to the same topic and calls `onResult` with each answer (or the
+   * ApnsError it failed with) as it comes; resolves once every token has its outcome. The same
+   * as `send` per token, without a promise per push: what a fan-out batch uses.
+   */
+  sendAll(
+    tokens: readonly string[],
+    topic: string,
+    onResult: (token: string, result: ApnsResponse | ApnsError) => void,
+  ): Promise<void> {
+    const group = new PushGroup(tokens.length, onResult);
+    for (const token of tokens) this.enqueue(token, topic, group);
+    return group.done;
+  }
+
+  /** Queues one push, or settles it at once when it cannot be sent (see the class comment). */
+  private enqueue(token: string, topic: string, sink: PushSink): void {
+    if (!VALID_TOKEN.test(token)) return sink.settle(token, { status: 400, reason: 'BadDeviceToken' });
+    if (topic === '') return sink.settle(token, { status: 400, reason: 'MissingTopic' });
+    if (!VALID_TOPIC.test(topic)) return sink.settle(token, { status: 400, reason: 'BadTopic' });
+    if (this.closing) return sink.settle(token, new ApnsError('closed', 'APNs connection is closed'));
     const last = this.lastFailure;
     if (last && Date.now() < last.until) {
-      return Promise.reject(new ApnsError(last.error.kind, last.error.message, { cause: last.error }));
+      return sink.settle(token, new ApnsError(last.error.kind, last.error.message, { cause: last.error }));
     }
-    return new Promise<ApnsResponse>((resolve, reject) => {
-      this.queue.push({
-        token: pushToken,
-        topic,
-        resolve,
-        reject,
-        attempts: 0,
-        settled: false,
-        deadline: 0,
-      });
-      this.pump();
-    });
+    this.queue.push({ token, topic, sink, attempts: 0, settled: false, deadline: 0 });
+    this.pump();
   }
 
   /**
@@ -457,7 +501,8 @@ export class ApnsConnection {
       if (status !== 0 && stream.readableEnded) {
         this.counters.responses++;
         req.settled = true;
-        req.resolve(
+        req.sink.settle(
+          req.token,
           status === 200 ? { status: 200, apnsId: req.apnsId } : errorResponse(status, req.apnsId, req.body),
         );
       } else {
@@ -559,7 +604,7 @@ export class ApnsConnection {
     if (req.settled) return;
     req.settled = true;
     this.counters.failed++;
-    req.reject(err);
+    req.sink.settle(req.token, err);
   }
 
   /** After a timeout: if the session does not answer a PING either, drop it so pushes move on. */

@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
 import { ApnsClientFactory } from '../../integrations/apns/apns-client.factory';
-import { ApnsError, ApnsResponse } from '../../integrations/apns/apns-connection';
 import { ApnsOutcome, classifyApnsResponse } from '../../integrations/apns/apns-result';
 import { REDIS } from '../../integrations/redis/redis.module';
 import { WalletConfiguration } from '../wallet-configurations/wallet-configuration.entity';
@@ -162,49 +161,41 @@ export class ApplePusherService implements OnModuleInit {
     const fail = (reason: string) => failedByReason.set(reason, (failedByReason.get(reason) ?? 0) + 1);
     const unregistered: string[] = [];
     let deliveredAny = false;
-    await Promise.all(
-      tokens.map(async (token) => {
-        let res: ApnsResponse | ApnsError;
-        try {
-          res = await connection.send(token, input.passTypeIdentifier);
-        } catch (err) {
-          res = err instanceof ApnsError ? err : new ApnsError('connection', (err as Error).message);
-        }
-        const outcome: ApnsOutcome = classifyApnsResponse(res);
-        const reason = res instanceof Error ? res.kind : (res.reason ?? String(res.status));
-        switch (outcome) {
-          case 'delivered':
-            deliveredAny = true;
-            this.accepted.add(doneKey, token);
-            result.sent++;
-            return;
-          case 'unregistered':
-            unregistered.push(token);
-            result.unregistered++;
-            fail(reason);
-            return;
-          case 'retry':
-            result.retry.push(token);
-            result.retryReason = res instanceof Error ? `${res.kind}: ${res.message}` : reason;
-            fail(reason);
-            return;
-          case 'certificate':
-            result.failed++;
-            result.certificateError ??= `APNs refused the certificate: ${reason}`;
-            fail(reason);
-            return;
-          case 'configuration':
-          case 'bug':
-            result.failed++;
-            fail(reason);
-            this.logger.warn(
-              { passTypeIdentifier: input.passTypeIdentifier, reason, outcome },
-              'APNs rejected a push',
-            );
-            return;
-        }
-      }),
-    );
+    await connection.sendAll(tokens, input.passTypeIdentifier, (token, res) => {
+      const outcome: ApnsOutcome = classifyApnsResponse(res);
+      const reason = res instanceof Error ? res.kind : (res.reason ?? String(res.status));
+      switch (outcome) {
+        case 'delivered':
+          deliveredAny = true;
+          this.accepted.add(doneKey, token);
+          result.sent++;
+          return;
+        case 'unregistered':
+          unregistered.push(token);
+          result.unregistered++;
+          fail(reason);
+          return;
+        case 'retry':
+          result.retry.push(token);
+          result.retryReason = res instanceof Error ? `${res.kind}: ${res.message}` : reason;
+          fail(reason);
+          return;
+        case 'certificate':
+          result.failed++;
+          result.certificateError ??= `APNs refused the certificate: ${reason}`;
+          fail(reason);
+          return;
+        case 'configuration':
+        case 'bug':
+          result.failed++;
+          fail(reason);
+          this.logger.warn(
+            { passTypeIdentifier: input.passTypeIdentifier, reason, outcome },
+            'APNs rejected a push',
+          );
+          return;
+      }
+    });
     await this.accepted.flushed();
     if (deliveredAny) {
       this.sentCounter.inc(result.sent - (input.tokens.length - tokens.length));
