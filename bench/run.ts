@@ -12,6 +12,7 @@ import { TS_HOOK } from './lib/ts-hook';
 
 const BENCH_DIR = __dirname;
 const SUFFIX = '.bench.ts';
+const SETTLE_MS = 10_000;
 
 interface Outcome {
   file: string;
@@ -58,8 +59,11 @@ async function main(): Promise<number> {
     interrupted = true;
   };
   process.on('SIGINT', onInterrupt);
-  for (const file of selected) {
+  for (const [i, file] of selected.entries()) {
     if (interrupted) break;
+    // The two cores are shared by everything: let the previous benchmark's leftovers (a dropped
+    // database's checkpoint, autovacuum) settle before the next one measures.
+    if (i > 0) await new Promise((r) => setTimeout(r, SETTLE_MS));
     console.log(`\n# ${file}\n`);
     outcomes.push(await runOne(file));
   }
