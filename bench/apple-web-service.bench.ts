@@ -23,10 +23,11 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { Writable } from 'node:stream';
 import { fork } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { Client } from 'pg';
 import { buildRequest, RawHttpConnection } from './lib/raw-http';
+import { postgresCpuByPid, postgresCpuDelta } from './lib/proc';
 import { TS_HOOK } from './lib/ts-hook';
 
 interface Target {
@@ -447,26 +448,8 @@ async function explainGeneric(db: Client, title: string, sql: string, params: un
   }
 }
 
-/** CPU time (ms) so far of every client backend connected to the database (not autovacuum), by pid. */
-async function backendCpu(db: Client, dbName: string): Promise<Map<number, number>> {
-  const { rows } = await db.query<{ pid: number }>(
-    `SELECT pid FROM pg_stat_activity
-      WHERE datname = $1 AND backend_type = 'client backend' AND pid <> pg_backend_pid()`,
-    [dbName],
-  );
-  const ticksPerMs = 100 / 1000; // USER_HZ
-  const out = new Map<number, number>();
-  for (const { pid } of rows) {
-    try {
-      // Fields after the parenthesised command: state is field 3, utime 14, stime 15.
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(pid, (Number(fields[11]) + Number(fields[12])) / ticksPerMs);
-    } catch {
-      // The backend exited, or PostgreSQL runs elsewhere: not counted.
-    }
-  }
-  return out;
+async function ownBackendPid(db: Client): Promise<number> {
+  return (await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
 }
 
 /**
@@ -480,12 +463,15 @@ function load(job: LoadJob, db: Client, dbName: string): Promise<PhaseResult> {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     let cpuAtStart = process.cpuUsage();
+    // The connections serving the app (not autovacuum, not this benchmark's own), µs by pid.
+    const backendCpu = async () =>
+      postgresCpuByPid(dbName, { clientBackendsOnly: true, excludePids: [await ownBackendPid(db)] });
     let pgAtStart: Promise<Map<number, number>> = Promise.resolve(new Map());
     const profiler = PROFILE_PHASE === job.phase.kind ? new Session() : undefined;
     child.on('message', (msg: { type: 'measuring' } | { type: 'result'; result: LoadResult }) => {
       if (msg.type === 'measuring') {
         cpuAtStart = process.cpuUsage();
-        pgAtStart = backendCpu(db, dbName);
+        pgAtStart = backendCpu();
         if (profiler) {
           profiler.connect();
           profiler.post('Profiler.enable', () => profiler.post('Profiler.start'));
@@ -494,9 +480,8 @@ function load(job: LoadJob, db: Client, dbName: string): Promise<PhaseResult> {
       }
       const cpu = process.cpuUsage(cpuAtStart);
       const finish = async () => {
-        const [before, after] = [await pgAtStart, await backendCpu(db, dbName)];
-        let pgCpuMs = 0;
-        for (const [pid, ms] of after) pgCpuMs += ms - (before.get(pid) ?? 0);
+        const [before, after] = [await pgAtStart, await backendCpu()];
+        const pgCpuMs = postgresCpuDelta(before, after) / 1000;
         resolve({ ...msg.result, appCpuMs: (cpu.user + cpu.system) / 1000, pgCpuMs });
       };
       if (!profiler) return void finish().catch(reject);

@@ -24,6 +24,7 @@ import { ensureDatabaseExists, runMigrations } from '../src/database/prepare-dat
 import { startFakeApns, type FakeApns } from '../test/support/fake-apns';
 import { campaignBody, createWalletConfiguration, sharedPki } from '../test/support/fixtures';
 import { request, type TestApp } from '../test/support/test-app';
+import { statCpuMicros } from './lib/proc';
 import { TS_HOOK } from './lib/ts-hook';
 
 const CHILD_FLAG = '--fake-apns-child';
@@ -75,8 +76,7 @@ function ask<T>(child: ChildProcess, msg: object, type: string): Promise<T> {
 }
 
 function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return statCpuMicros(`/proc/${pid}/stat`) / 1e6;
 }
 
 function vm(pid: number, field: 'VmHWM' | 'VmRSS'): number {

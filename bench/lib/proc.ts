@@ -28,19 +28,32 @@ export function mainThreadCpuMicros(): number {
   return statCpuMicros(`/proc/self/task/${process.pid}/stat`);
 }
 
+export interface BackendFilter {
+  /** Only connections' backends (no autovacuum workers). */
+  clientBackendsOnly?: boolean;
+  /** Backends not to count (e.g. the benchmark's own connection). */
+  excludePids?: number[];
+}
+
 /** Backend process ids of PostgreSQL connections to `dbName`. */
-export async function postgresBackendPids(dbName: string): Promise<number[]> {
+export async function postgresBackendPids(dbName: string, filter: BackendFilter = {}): Promise<number[]> {
   return withAdmin(async (c) => {
-    const { rows } = await c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [
-      dbName,
-    ]);
+    const { rows } = await c.query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity
+        WHERE datname = $1 AND ($2::boolean IS NOT TRUE OR backend_type = 'client backend')
+          AND pid <> ALL($3::int[])`,
+      [dbName, filter.clientBackendsOnly ?? false, filter.excludePids ?? []],
+    );
     return rows.map((r) => r.pid);
   });
 }
 
 /** CPU so far of every backend serving `dbName`, by pid, microseconds (NaN where unreadable). */
-export async function postgresCpuByPid(dbName: string): Promise<Map<number, number>> {
-  const pids = await postgresBackendPids(dbName);
+export async function postgresCpuByPid(
+  dbName: string,
+  filter: BackendFilter = {},
+): Promise<Map<number, number>> {
+  const pids = await postgresBackendPids(dbName, filter);
   return new Map(pids.map((pid) => [pid, statCpuMicros(`/proc/${pid}/stat`)]));
 }
 
