@@ -103,10 +103,7 @@ export class AppleRateLimiter implements OnModuleDestroy {
         c.endsAt = now + RATE_LIMIT_WINDOW_MS;
       }
       c.pending++;
-      if (!c.queued) {
-        c.queued = true;
-        this.dirty.push(c);
-      }
+      this.markDirty(c);
       if (c.synced + c.sending + c.pending > s.limit) retryAfterMs = Math.max(retryAfterMs, c.endsAt - now);
     }
     if (this.timer === undefined && this.dirty.length > 0) this.scheduleSync();
@@ -129,6 +126,13 @@ export class AppleRateLimiter implements OnModuleDestroy {
     if (this.sweeper) clearTimeout(this.sweeper);
     this.timer = undefined;
     await this.sync().catch(() => undefined);
+  }
+
+  /** Queues the counter for the next sync, once. */
+  private markDirty(c: Counter): void {
+    if (c.queued) return;
+    c.queued = true;
+    this.dirty.push(c);
   }
 
   private scheduleSync(): void {
@@ -184,10 +188,7 @@ export class AppleRateLimiter implements OnModuleDestroy {
       for (const c of sent) {
         c.pending += c.sending;
         c.sending = 0;
-        if (!c.queued) {
-          c.queued = true;
-          this.dirty.push(c);
-        }
+        this.markDirty(c);
       }
       return;
     }
