@@ -4,6 +4,7 @@ import { Passes1732260000300 } from './1732260000300-passes';
 import { AppleDevices1732260000400 } from './1732260000400-apple-devices';
 import { PassUpdates1732260000500 } from './1732260000500-pass-updates';
 import { PassesCampaignIndex1732260000600 } from './1732260000600-passes-campaign-index';
+import { UsersSessions1732260001200 } from './1732260001200-users-sessions';
 
 /** Every migration, in order. Add new ones at the end. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   AppleDevices1732260000400,
   PassUpdates1732260000500,
   PassesCampaignIndex1732260000600,
+  UsersSessions1732260001200,
 ];

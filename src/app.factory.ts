@@ -82,8 +82,38 @@ export async function createApiApp(
         'tenant creation takes the platform admin token. Errors are `{ error: { code, message, fields?, correlationId } }`.',
     )
     .setVersion('1')
-    .addBearerAuth({ type: 'http', scheme: 'bearer' }, 'api-key')
-    .addBearerAuth({ type: 'http', scheme: 'bearer' }, 'platform-admin')
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'opaque API key (wsk_<lookup id>_<secret>; not a JWT)',
+        description:
+          'A tenant API key: an opaque random token shown once at creation (POST /api/v1/tenants or ' +
+          'POST /api/v1/api-keys) and stored only hashed. Acts with the admin role.',
+      },
+      'api-key',
+    )
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'opaque token',
+        description: "The operator's PLATFORM_ADMIN_TOKEN; only for creating tenants.",
+      },
+      'platform-admin',
+    )
+    .addCookieAuth(
+      'wallet_session',
+      {
+        type: 'apiKey',
+        in: 'cookie',
+        name: 'wallet_session',
+        description:
+          "Console session from POST /api/v1/auth/login (HttpOnly, SameSite=Strict). Acts with the user's role. " +
+          'POST, PUT, PATCH and DELETE also need the X-CSRF-Token header (the csrfToken from sign-in).',
+      },
+      'session',
+    )
     .build();
   // The UI is served from swagger-ui-dist by two plain routes (no @fastify/static, whose
   // dependencies need Node 22).

@@ -18,6 +18,8 @@ import { HealthModule } from './modules/health/health.module';
 import { MetricsModule } from './modules/metrics/metrics.module';
 import { TenantsModule } from './modules/tenants/tenants.module';
 import { WalletConfigurationsModule } from './modules/wallet-configurations/wallet-configurations.module';
+import { AuthModule } from './modules/auth/auth.module';
+import { UsersModule } from './modules/users/users.module';
 
 /**
  * One build, three roles: `api` serves HTTP, `worker` runs the queue processors, `all` does both.
@@ -56,6 +58,8 @@ export class AppModule {
         TenantsModule,
         WalletConfigurationsModule,
         AppleWebServiceModule.forRoot(config),
+        UsersModule,
+        AuthModule,
         ...(config.role === 'api' ? [] : [GoogleSyncWorkerModule, PushWorkerModule]),
       ],
     };

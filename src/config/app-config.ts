@@ -31,6 +31,16 @@ export interface AppConfig {
   appleRateLimitPerDevice: number;
   /** Apple web service requests per minute per client IP (0 = unlimited). */
   appleRateLimitPerIp: number;
+  /** A console session ends after this many minutes without a request. */
+  sessionIdleMinutes: number;
+  /** A console session ends this many hours after sign-in, however active. */
+  sessionMaxHours: number;
+  /** Sign-in attempts per minute per email address (0 = unlimited). */
+  loginRateLimitPerEmail: number;
+  /** Sign-in attempts per minute per client IP (0 = unlimited). */
+  loginRateLimitPerIp: number;
+  /** Session cookies carry `Secure` (production, or an https PUBLIC_BASE_URL). */
+  secureCookies: boolean;
 }
 
 export interface LinkSigningKey {
@@ -72,6 +82,10 @@ const envSchema = z.object({
     .default('wallet'),
   APPLE_RATE_LIMIT_PER_DEVICE: z.coerce.number().int().min(0).default(600),
   APPLE_RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(3000),
+  SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(10080).default(720),
+  SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(8760).default(168),
+  LOGIN_RATE_LIMIT_PER_EMAIL: z.coerce.number().int().min(0).default(10),
+  LOGIN_RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(60),
 });
 
 export class ConfigError extends Error {}
@@ -177,5 +191,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     queuePrefix: e.QUEUE_PREFIX,
     appleRateLimitPerDevice: e.APPLE_RATE_LIMIT_PER_DEVICE,
     appleRateLimitPerIp: e.APPLE_RATE_LIMIT_PER_IP,
+    sessionIdleMinutes: e.SESSION_IDLE_MINUTES,
+    sessionMaxHours: e.SESSION_MAX_HOURS,
+    loginRateLimitPerEmail: e.LOGIN_RATE_LIMIT_PER_EMAIL,
+    loginRateLimitPerIp: e.LOGIN_RATE_LIMIT_PER_IP,
+    secureCookies: production || publicBaseUrl.startsWith('https://'),
   };
 }

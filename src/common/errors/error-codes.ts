@@ -32,6 +32,12 @@ export const ERROR_STATUS = {
   GOOGLE_UNAVAILABLE: 503,
   SERVICE_UNAVAILABLE: 503,
   INTERNAL_ERROR: 500,
+  INVALID_CREDENTIALS: 401,
+  CSRF_REJECTED: 403,
+  FORBIDDEN_ROLE: 403,
+  USER_NOT_FOUND: 404,
+  USER_EMAIL_TAKEN: 409,
+  LAST_ADMIN: 409,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -29,7 +29,8 @@ end
 return out`;
 
 export interface RateLimitSubject {
-  kind: 'device' | 'ip';
+  /** `login-*`: console sign-in attempts (the auth module runs its own instance of this limiter). */
+  kind: 'device' | 'ip' | 'login-email' | 'login-ip';
   id: string;
   limit: number;
 }

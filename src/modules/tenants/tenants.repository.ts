@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { ApiKey } from './api-key.entity';
 import { Tenant } from './tenant.entity';
 
@@ -11,12 +11,18 @@ export class TenantsRepository {
   async createWithKey(
     name: string,
     key: Pick<ApiKey, 'name' | 'lookupId' | 'secretHash'>,
+    alsoInTransaction?: (m: EntityManager, tenantId: string) => Promise<void>,
   ): Promise<{ tenant: Tenant; apiKey: ApiKey }> {
     return this.db.transaction(async (m) => {
       const tenant = await m.save(m.create(Tenant, { name }));
       const apiKey = await m.save(m.create(ApiKey, { ...key, tenantId: tenant.id }));
+      if (alsoInTransaction) await alsoInTransaction(m, tenant.id);
       return { tenant, apiKey };
     });
+  }
+
+  async count(): Promise<number> {
+    return this.db.getRepository(Tenant).count();
   }
 
   async exists(tenantId: string): Promise<boolean> {

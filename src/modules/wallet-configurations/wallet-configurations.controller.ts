@@ -3,6 +3,7 @@ import {
   ApiBadRequestResponse,
   ApiBearerAuth,
   ApiConflictResponse,
+  ApiCookieAuth,
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
@@ -10,7 +11,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { TenantId } from '../../common/auth/auth.decorators';
+import { MinRole, TenantId } from '../../common/auth/auth.decorators';
 import { UuidPipe } from '../../common/http/uuid.pipe';
 import { Page, PaginationQueryDto } from '../../common/pagination/pagination';
 import {
@@ -33,11 +34,13 @@ const CHECKS =
 
 @ApiTags('wallet-configurations')
 @ApiBearerAuth('api-key')
+@ApiCookieAuth('session')
 @Controller('api/v1/wallet-configurations')
 export class WalletConfigurationsController {
   constructor(private readonly configurations: WalletConfigurationsService) {}
 
   @Post()
+  @MinRole('admin')
   @ApiOperation({
     summary: 'Create a wallet configuration',
     description:
@@ -74,6 +77,7 @@ export class WalletConfigurationsController {
   }
 
   @Patch(':id')
+  @MinRole('admin')
   @ApiOperation({
     summary: 'Change a wallet configuration',
     description:
@@ -96,6 +100,7 @@ export class WalletConfigurationsController {
   }
 
   @Delete(':id')
+  @MinRole('admin')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a wallet configuration that no campaign (active or ended) uses' })
   @ApiNoContentResponse()

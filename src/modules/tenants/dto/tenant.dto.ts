@@ -1,5 +1,7 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsNotEmpty, IsObject, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
+import { UserCredentialsDto, UserResponseDto } from '../../users/dto/user.dto';
 
 export class CreateTenantDto {
   @ApiProperty({ example: 'Acme', maxLength: 200 })
@@ -7,12 +9,24 @@ export class CreateTenantDto {
   @IsNotEmpty()
   @MaxLength(200)
   name!: string;
+
+  @ApiPropertyOptional({
+    type: UserCredentialsDto,
+    description: "The tenant's first console user, with the admin role (password: 10 to 200 characters).",
+  })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => UserCredentialsDto)
+  admin?: UserCredentialsDto;
 }
 
 export class CreateTenantResponseDto {
   @ApiProperty() id!: string;
   @ApiProperty() name!: string;
   @ApiProperty({ description: 'Shown once; only its hash is stored.' }) apiKey!: string;
+  @ApiPropertyOptional({ type: UserResponseDto, description: 'The first admin, when `admin` was given.' })
+  admin?: UserResponseDto;
 }
 
 export class CreateApiKeyDto {
@@ -33,4 +47,11 @@ export class ApiKeyResponseDto {
 
 export class CreatedApiKeyResponseDto extends ApiKeyResponseDto {
   @ApiProperty({ description: 'Shown once; only its hash is stored.' }) apiKey!: string;
+}
+
+export class ApiKeyPageDto {
+  @ApiProperty({ type: [ApiKeyResponseDto] }) items!: ApiKeyResponseDto[];
+  @ApiProperty() total!: number;
+  @ApiProperty() limit!: number;
+  @ApiProperty() offset!: number;
 }
