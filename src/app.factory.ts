@@ -16,6 +16,7 @@ import { RequestLogger } from './common/logging/request-logger';
 import { installFastAsyncResourceBind } from './common/runtime/async-resource-bind';
 import { ensureDatabaseExists, resolveDevelopmentSecrets, runMigrations } from './database/prepare-database';
 import { MetricsService } from './modules/metrics/metrics.service';
+import { protectOperationsRoutes } from './modules/metrics/operations-access';
 
 export interface BootOptions {
   logDestination?: DestinationStream;
@@ -45,7 +46,9 @@ export async function createApiApp(
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     bodyLimit: 12 * 1024 * 1024,
-    trustProxy: true,
+    // X-Forwarded-For is believed only from the configured proxies (TRUSTED_PROXIES).
+    trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
+    ...serverTimeouts(config),
     // Link tokens travel as a path parameter; Fastify's default limit is 100 characters.
     routerOptions: { ignoreDuplicateSlashes: true, maxParamLength: 16384 },
     return503OnClosing: true,
@@ -59,6 +62,7 @@ export async function createApiApp(
   app.useGlobalPipes(createValidationPipe());
 
   const fastify = app.getHttpAdapter().getInstance();
+  protectOperationsRoutes(fastify, config.metricsToken);
   fastify.addHook('onSend', async (req, reply, payload) => {
     void reply.header('x-request-id', req.id);
     return payload;
@@ -166,4 +170,24 @@ export async function createWorkerContext(
   });
   ctx.enableShutdownHooks();
   return ctx;
+}
+
+/**
+ * Bounds on how long one client may hold a connection: headers must arrive within
+ * HTTP_HEADERS_TIMEOUT_MS and the whole request within HTTP_REQUEST_TIMEOUT_MS (a body that
+ * trickles in is answered 408 and the socket closed), an idle kept-alive connection is closed
+ * after HTTP_KEEP_ALIVE_TIMEOUT_MS, any silent socket after HTTP_IDLE_TIMEOUT_MS. Node checks
+ * the first two every `connectionsCheckingInterval`, so that interval is kept short.
+ */
+function serverTimeouts(config: AppConfig) {
+  return {
+    connectionTimeout: config.httpIdleTimeoutMs,
+    keepAliveTimeout: config.httpKeepAliveTimeoutMs,
+    requestTimeout: config.httpRequestTimeoutMs,
+    http: {
+      headersTimeout: config.httpHeadersTimeoutMs,
+      requestTimeout: config.httpRequestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(config.httpHeadersTimeoutMs / 4))),
+    },
+  };
 }

@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { ConfigError, loadConfig, parseEncryptionKeys, parseLinkSigningKeys } from './app-config';
+import {
+  ConfigError,
+  loadConfig,
+  parseEncryptionKeys,
+  parseLinkSigningKeys,
+  parseTrustedProxies,
+} from './app-config';
 
 const key32 = () => randomBytes(32).toString('base64');
 const secret = () => randomBytes(32).toString('base64url');
@@ -66,5 +72,25 @@ describe('loadConfig', () => {
     expect([first!.version, second!.version]).toEqual([2, 1]);
     expect(parseEncryptionKeys(key32())[0]!.version).toBe(1);
     expect(() => parseEncryptionKeys(randomBytes(16).toString('base64'))).toThrow(/32 bytes/);
+  });
+
+  it('parses TRUSTED_PROXIES and stops on an entry that is no address, CIDR or keyword', () => {
+    expect(loadConfig({}).trustedProxies).toEqual([]);
+    expect(parseTrustedProxies(' loopback, 10.0.0.0/8 ,192.0.2.7,fd00::/8 ')).toEqual([
+      'loopback',
+      '10.0.0.0/8',
+      '192.0.2.7',
+      'fd00::/8',
+    ]);
+    expect(() => loadConfig({ TRUSTED_PROXIES: '10.0.0.0/33' })).toThrow(/TRUSTED_PROXIES: "10.0.0.0\/33"/);
+    expect(() => loadConfig({ TRUSTED_PROXIES: 'everyone' })).toThrow(/TRUSTED_PROXIES: "everyone"/);
+    expect(() => loadConfig({ TRUSTED_PROXIES: '10.0.0/8' })).toThrow(ConfigError);
+    expect(() => loadConfig({ TRUSTED_PROXIES: 'fd00::/129' })).toThrow(ConfigError);
+  });
+
+  it('refuses a header timeout longer than the request timeout', () => {
+    expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '1000' })).toThrow(
+      /HTTP_HEADERS_TIMEOUT_MS/,
+    );
   });
 });

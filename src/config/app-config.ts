@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** The parsed, validated configuration. Nothing outside src/config reads process.env. */
@@ -41,6 +42,20 @@ export interface AppConfig {
   loginRateLimitPerIp: number;
   /** Session cookies carry `Secure` (production, or an https PUBLIC_BASE_URL). */
   secureCookies: boolean;
+  /** Proxy addresses whose X-Forwarded-For is believed (proxy-addr syntax); empty: none. */
+  trustedProxies: string[];
+  /** Longest wait for a request's headers, for the whole request (headers and body), and between requests on a kept-alive connection. */
+  httpHeadersTimeoutMs: number;
+  httpRequestTimeoutMs: number;
+  httpKeepAliveTimeoutMs: number;
+  /** A socket with no traffic for this long is closed (0: never). */
+  httpIdleTimeoutMs: number;
+  /** When set, /metrics and /docs need `Authorization: Bearer <token>`. */
+  metricsToken: string | undefined;
+  /** URLs per minute one tenant may request from /pers/v1/urls (0 = unlimited). */
+  tenantRateLimitLinkUrls: number;
+  /** Requests per minute one tenant may make to /api/v1/** (0 = unlimited). */
+  tenantRateLimitApi: number;
 }
 
 export interface LinkSigningKey {
@@ -86,6 +101,14 @@ const envSchema = z.object({
   SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(8760).default(168),
   LOGIN_RATE_LIMIT_PER_EMAIL: z.coerce.number().int().min(0).default(10),
   LOGIN_RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(60),
+  TRUSTED_PROXIES: z.string().optional(),
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(65_000),
+  HTTP_IDLE_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  TENANT_RATE_LIMIT_LINK_URLS: z.coerce.number().int().min(0).default(600_000),
+  TENANT_RATE_LIMIT_API: z.coerce.number().int().min(0).default(6_000),
 });
 
 export class ConfigError extends Error {}
@@ -145,6 +168,37 @@ export function parseEncryptionKeys(raw: string): EncryptionKey[] {
   return keys.sort((a, b) => b.version - a.version);
 }
 
+const PROXY_KEYWORDS = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * `TRUSTED_PROXIES`: comma-separated addresses or CIDRs (IPv4 or IPv6), or the keywords
+ * `loopback`, `linklocal`, `uniquelocal`. Anything else stops the start naming the entry.
+ */
+export function parseTrustedProxies(raw: string | undefined): string[] {
+  if (raw === undefined) return [];
+  const entries = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    if (PROXY_KEYWORDS.has(entry)) continue;
+    const slash = entry.indexOf('/');
+    const address = slash === -1 ? entry : entry.slice(0, slash);
+    const family = isIP(address);
+    let ok = family !== 0;
+    if (ok && slash !== -1) {
+      const bits = entry.slice(slash + 1);
+      ok = /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+    }
+    if (!ok) {
+      throw new ConfigError(
+        `TRUSTED_PROXIES: "${entry}" is not an IP address, a CIDR (e.g. 10.0.0.0/8) or one of loopback, linklocal, uniquelocal`,
+      );
+    }
+  }
+  return entries;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
@@ -164,6 +218,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     if (missing.length > 0) {
       throw new ConfigError(`NODE_ENV=production requires: ${missing.join(', ')}`);
     }
+  }
+  if (e.HTTP_HEADERS_TIMEOUT_MS > e.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS');
   }
 
   return {
@@ -196,5 +253,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     loginRateLimitPerEmail: e.LOGIN_RATE_LIMIT_PER_EMAIL,
     loginRateLimitPerIp: e.LOGIN_RATE_LIMIT_PER_IP,
     secureCookies: production || publicBaseUrl.startsWith('https://'),
+    trustedProxies: parseTrustedProxies(e.TRUSTED_PROXIES),
+    httpHeadersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+    httpRequestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+    httpKeepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    httpIdleTimeoutMs: e.HTTP_IDLE_TIMEOUT_MS,
+    metricsToken: e.METRICS_TOKEN,
+    tenantRateLimitLinkUrls: e.TENANT_RATE_LIMIT_LINK_URLS,
+    tenantRateLimitApi: e.TENANT_RATE_LIMIT_API,
   };
 }
