@@ -672,6 +672,8 @@ describe('Apple Wallet web service under a base path, with rate limits (e2e)', (
       PUBLIC_BASE_URL: 'https://wallet.example.test/wallet',
       APPLE_RATE_LIMIT_PER_DEVICE: '5',
       APPLE_RATE_LIMIT_PER_IP: '40',
+      // The per-IP test speaks for several clients through X-Forwarded-For, as a proxy on loopback would.
+      TRUSTED_PROXIES: 'loopback',
     });
     key = (await t.createTenant()).apiKey;
     const cfg = await createWalletConfiguration(t, key);

@@ -147,7 +147,13 @@ describe('operations endpoints behind METRICS_TOKEN (e2e)', () => {
   });
 
   it('answers /metrics and /docs only with the token', async () => {
-    for (const path of ['/metrics', '/docs', '/docs/openapi.json', '/docs/assets/swagger-ui.css', '//metrics']) {
+    for (const path of [
+      '/metrics',
+      '/docs',
+      '/docs/openapi.json',
+      '/docs/assets/swagger-ui.css',
+      '//metrics',
+    ]) {
       const anonymous = await t.request('GET', path);
       expect({ path, status: anonymous.status }).toEqual({ path, status: 401 });
       expect(anonymous.body.error.code).toBe('UNAUTHORIZED');
