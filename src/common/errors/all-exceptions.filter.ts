@@ -35,7 +35,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
     if (status >= 500) {
       this.logger.error(
-        { err: exception, correlationId, method: req.method, url: stripQuery(req.url) },
+        // The route pattern, never the URL: link tokens travel in paths and carry contact data.
+        { err: exception, correlationId, method: req.method, route: req.routeOptions.url ?? 'unmatched' },
         'request failed',
       );
     }
@@ -114,11 +115,6 @@ function internal(correlationId: string) {
       },
     },
   };
-}
-
-function stripQuery(url: string): string {
-  const i = url.indexOf('?');
-  return i === -1 ? url : url.slice(0, i);
 }
 
 /** End users tapping "Add to Wallet" links in a browser get a readable page instead of JSON. */

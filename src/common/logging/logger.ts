@@ -28,6 +28,59 @@ export const REDACT_PATHS = [
 
 const PEM_PRIVATE = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(-----END [A-Z ]*PRIVATE KEY-----|$)/g;
 
+/** PostgreSQL messages that quote the offending input value (`…: "value"`). */
+const PG_VALUE_IN_MESSAGE =
+  /((?:invalid input (?:syntax|value) for [^:\n]*|invalid byte sequence for encoding [^:\n]*|malformed [^:\n]*literal): ).*/g;
+
+/** The fields of a PostgreSQL error that name what failed, never the data it failed on. */
+const DATABASE_ERROR_FIELDS = [
+  'code',
+  'severity',
+  'constraint',
+  'table',
+  'column',
+  'schema',
+  'routine',
+] as const;
+
+function scrubText(text: string, database: boolean): string {
+  const out = text.replace(PEM_PRIVATE, '[redacted private key]');
+  return database ? out.replace(PG_VALUE_IN_MESSAGE, '$1[value redacted]') : out;
+}
+
+function isDatabaseError(err: Record<string, unknown>): boolean {
+  return (
+    'driverError' in err ||
+    'parameters' in err ||
+    (typeof err.code === 'string' && /^[0-9A-Z]{5}$/.test(err.code) && 'severity' in err)
+  );
+}
+
+/**
+ * pino's error serializer, minus what must never reach a log: PEM private keys in any text, HTTP
+ * client internals (gaxios `config`/`response` carry tokens), and for database errors everything
+ * but the names of what failed — TypeORM's QueryFailedError carries the statement's parameters
+ * and PostgreSQL's `detail` ("Failing row contains (…)") and `where`, which hold the row's data.
+ * The statement text is kept (it has placeholders, not values).
+ */
+export function serializeError(err: unknown): Record<string, unknown> {
+  if (typeof err !== 'object' || err === null) return { message: String(err) };
+  const s = pino.stdSerializers.err(err as Error) as unknown as Record<string, unknown>;
+  const database = isDatabaseError(s);
+  if (database) {
+    const kept: Record<string, unknown> = { type: s.type, message: s.message, stack: s.stack };
+    for (const field of DATABASE_ERROR_FIELDS) if (s[field] !== undefined) kept[field] = s[field];
+    if (typeof s.query === 'string') kept.query = s.query.slice(0, 2000);
+    for (const key of Object.keys(s)) delete s[key];
+    Object.assign(s, kept);
+  }
+  if (typeof s.message === 'string') s.message = scrubText(s.message, database);
+  if (typeof s.stack === 'string') s.stack = scrubText(s.stack, database);
+  delete s.config;
+  delete s.response;
+  return s;
+}
+
 export function createRootLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
     {
@@ -46,15 +99,7 @@ export function createRootLogger(level: string, destination?: DestinationStream)
         },
       },
       serializers: {
-        err: (err: unknown) => {
-          const s = pino.stdSerializers.err(err as Error);
-          if (typeof s.message === 'string')
-            s.message = s.message.replace(PEM_PRIVATE, '[redacted private key]');
-          if (typeof s.stack === 'string') s.stack = s.stack.replace(PEM_PRIVATE, '[redacted private key]');
-          delete (s as Record<string, unknown>).config;
-          delete (s as Record<string, unknown>).response;
-          return s;
-        },
+        err: serializeError,
       },
     },
     destination,
