@@ -276,11 +276,8 @@ async function main(): Promise<void> {
       );
     }
     // A later change to every tenth pass, so half the listed requests (with this tag) find some.
-    const tag = (await db.query<{ seq: string }>(`SELECT last_value::text AS seq FROM wallet_change_seq`))
-      .rows[0]!.seq;
-    await db.query(
-      `UPDATE passes SET change_seq = nextval('wallet_change_seq') WHERE serial_number LIKE 'bench-%0'`,
-    );
+    const tag = (await db.query<{ seq: string }>(`SELECT wallet_change_horizon()::text AS seq`)).rows[0]!.seq;
+    await db.query(`UPDATE passes SET change_seq = wallet_change_tag() WHERE serial_number LIKE 'bench-%0'`);
     await db.query('VACUUM ANALYZE passes');
     await db.query('VACUUM ANALYZE devices');
     await db.query('VACUUM ANALYZE registrations');

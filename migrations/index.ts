@@ -5,6 +5,7 @@ import { AppleDevices1732260000400 } from './1732260000400-apple-devices';
 import { PassUpdates1732260000500 } from './1732260000500-pass-updates';
 import { PassesCampaignIndex1732260000600 } from './1732260000600-passes-campaign-index';
 import { UsersSessions1732260001200 } from './1732260001200-users-sessions';
+import { CommitOrderedChangeTags1732260001000 } from './1732260001000-commit-ordered-change-tags';
 
 /** Every migration, in order. Add new ones at the end. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   PassUpdates1732260000500,
   PassesCampaignIndex1732260000600,
   UsersSessions1732260001200,
+  CommitOrderedChangeTags1732260001000,
 ];

@@ -9,6 +9,7 @@ import { AppleWebServiceModule } from './modules/apple-web-service/apple-web-ser
 import { CampaignsModule } from './modules/campaigns/campaigns.module';
 import { LinksModule } from './modules/links/links.module';
 import { OutboxModule } from './modules/outbox/outbox.module';
+import { OutboxCommitSubscriber } from './modules/outbox/outbox.service';
 import { PassUpdatesModule } from './modules/pass-updates/pass-updates.module';
 import { PassesModule } from './modules/passes/passes.module';
 import { PushWorkerModule } from './modules/push/push.module';
@@ -39,6 +40,7 @@ export class AppModule {
           synchronize: false,
           migrationsRun: false,
           poolSize: 20,
+          subscribers: [OutboxCommitSubscriber],
           applicationName: `wallet-service-${config.role}`,
           extra: { options: sessionOptions(config.databaseUrl) },
         }),

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { AppleDevicesRepository } from '../src/modules/apple-web-service/apple-devices.repository';
 import { AppleDevicesService } from '../src/modules/apple-web-service/apple-devices.service';
-import { CHANGE_LOCK_KEY, PASS_CHANGED_SET } from '../src/modules/passes/change-tracking';
+import { PASS_CHANGED_SET } from '../src/modules/passes/change-tracking';
 import {
   campaignBody,
   createCampaign,
@@ -14,6 +14,7 @@ import {
   sharedPki,
   WalletFixture,
 } from './support/fixtures';
+import { databaseUrl } from './support/db';
 import { checkPkpass } from './support/pkpass';
 import { HttpResult, startTestApp, TestApp } from './support/test-app';
 
@@ -60,11 +61,10 @@ async function install(
   };
 }
 
-/** A pass content change as the service makes it: under the change lock, with the next change sequence. */
+/** A pass content change as the service makes it: in a transaction, with that transaction's change tag. */
 async function changePass(t: TestApp, serial: string, voucherValue: string): Promise<void> {
   await t.db.query('BEGIN');
   try {
-    await t.db.query('SELECT pg_advisory_xact_lock($1)', [CHANGE_LOCK_KEY]);
     const res = await t.db.query(
       `UPDATE passes SET data = jsonb_set(data, '{voucher,value}', to_jsonb($2::text)), ${PASS_CHANGED_SET}
         WHERE serial_number = $1`,
@@ -233,6 +233,64 @@ describe('Apple Wallet web service (e2e)', () => {
     const listed2 = await list(device, pass.passType, tag1);
     expect(listed2.status).toBe(200);
     expect(listed2.body.serialNumbers).toEqual([pass.serial]);
+  });
+
+  it('never misses a change that commits after a later-tagged one (no global lock, adverse commit order)', async () => {
+    const [a, b] = [await newPass('1'), await newPass('1')];
+    const device = deviceId();
+    for (const p of [a, b]) expect((await register(device, p)).status).toBe(201);
+    const tag0 = (await list(device, a.passType)).body.lastUpdated as string;
+    expect((await list(device, a.passType, tag0)).status).toBe(204);
+
+    // A change of pass a, made as the service makes it, held open on a second connection.
+    const held = new Client({ connectionString: databaseUrl(t.dbName) });
+    await held.connect();
+    try {
+      await held.query('BEGIN');
+      const tagA = (
+        await held.query<{ tag: string }>(
+          `UPDATE passes SET data = jsonb_set(data, '{voucher,value}', '"held"'), ${PASS_CHANGED_SET}
+            WHERE serial_number = $1 RETURNING change_seq::text AS tag`,
+          [a.serial],
+        )
+      ).rows[0]!.tag;
+
+      // A later change of pass b through the API: it does not wait for a's transaction.
+      const started = Date.now();
+      const patched = await t.request('PATCH', `/api/v1/campaigns/${campaignId}/passes/${b.serial}`, {
+        token: key,
+        body: { voucher: { value: 'patched' } },
+      });
+      expect(patched.status).toBe(200);
+      expect(Date.now() - started).toBeLessThan(5000);
+      const tagB = (
+        await t.db.query<{ tag: string }>(
+          'SELECT change_seq::text AS tag FROM passes WHERE serial_number = $1',
+          [b.serial],
+        )
+      ).rows[0]!.tag;
+      // The adverse order: b carries the later tag and is committed first.
+      expect(BigInt(tagB)).toBeGreaterThan(BigInt(tagA));
+
+      const whileHeld = await list(device, a.passType, tag0);
+      expect(whileHeld.status).toBe(200);
+      expect(whileHeld.body.serialNumbers).toEqual([b.serial]);
+      const tag1 = whileHeld.body.lastUpdated as string;
+      // The answer must not let the device skip a's change when it commits.
+      expect(BigInt(tag1)).toBeLessThan(BigInt(tagA));
+
+      await held.query('COMMIT');
+      const afterCommit = await list(device, a.passType, tag1);
+      expect(afterCommit.status).toBe(200);
+      expect(afterCommit.body.serialNumbers).toContain(a.serial);
+      const tag2 = afterCommit.body.lastUpdated as string;
+      expect(BigInt(tag2)).toBeGreaterThanOrEqual(BigInt(tagB));
+      expect((await list(device, a.passType, tag2)).status).toBe(204);
+      expect((await passJsonOf(await fetchPass(a))).coupon.headerFields[0].value).toBe('held');
+    } finally {
+      await held.query('ROLLBACK').catch(() => undefined);
+      await held.end();
+    }
   });
 
   it('returns only the changed serials of the requested pass type, and all of them without a usable tag', async () => {
@@ -518,7 +576,6 @@ describe('Apple Wallet web service (e2e)', () => {
   it('serves a voided pass, marked voided', async () => {
     const pass = await newPass();
     await t.db.query('BEGIN');
-    await t.db.query('SELECT pg_advisory_xact_lock($1)', [CHANGE_LOCK_KEY]);
     await t.db.query(`UPDATE passes SET voided = true, ${PASS_CHANGED_SET} WHERE serial_number = $1`, [
       pass.serial,
     ]);

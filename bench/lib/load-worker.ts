@@ -19,9 +19,15 @@ interface Outcome {
   sample?: string;
 }
 
-function once(agent: Agent, port: number, path: string, body: Buffer | undefined): Promise<Outcome> {
+function once(
+  agent: Agent,
+  port: number,
+  path: string,
+  body: Buffer | undefined,
+  extra: Record<string, string> | undefined,
+): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string | number> = { ...(spec.headers ?? {}) };
+    const headers: Record<string, string | number> = { ...(spec.headers ?? {}), ...(extra ?? {}) };
     if (body) headers['content-length'] = body.length;
     const req = request({ host: '127.0.0.1', port, method: spec.method, path, headers, agent }, (res) => {
       const status = res.statusCode ?? 0;
@@ -84,7 +90,8 @@ async function main(): Promise<LoadResult> {
       const body = bodies ? bodies[i % bodies.length] : undefined;
       const t0 = performance.now();
       try {
-        const out = await once(agent, port, path, body);
+        const extra = spec.headerSets ? spec.headerSets[i % spec.headerSets.length] : undefined;
+        const out = await once(agent, port, path, body, extra);
         const ms = performance.now() - t0;
         statuses[out.status] = (statuses[out.status] ?? 0) + 1;
         bytesIn += out.bytes;

@@ -14,12 +14,14 @@ import { TS_HOOK } from './ts-hook';
 export interface LoadSpec {
   /** `http://127.0.0.1:<port>`; any other host is refused. */
   origin: string;
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PATCH';
   /** Request i goes to paths[i % paths.length] (order "cycle") or paths[i] (order "once"). */
   paths: string[];
   /** Request i sends bodies[i % bodies.length], when given. */
   bodies?: Buffer[];
   headers?: Record<string, string>;
+  /** Request i also sends headerSets[i % headerSets.length] (e.g. one API key per tenant), when given. */
+  headerSets?: Record<string, string>[];
   order: 'cycle' | 'once';
   /** Concurrent request loops, one keep-alive socket each. */
   concurrency: number;

@@ -15,8 +15,13 @@ export interface PassCredentials {
 
 export interface RegisteredPass {
   serialNumber: string;
-  /** The effective change sequence: GREATEST(passes.change_seq, campaigns.change_seq). */
+  /** The effective change tag: GREATEST(passes.change_seq, campaigns.change_seq). */
   changeSeq: bigint;
+  /**
+   * A tag below which every change was visible to the statement that read this row (the same for
+   * every row of one lookup, or lower for rows that did not need the exact horizon).
+   */
+  lastUpdated: bigint;
 }
 
 export interface PushTarget {
@@ -35,6 +40,12 @@ export interface RegistrationInput {
 export interface RegistrationOutcome {
   authenticated: boolean;
   created: boolean;
+}
+
+interface SerialRow {
+  serial_number: string;
+  change_seq: string;
+  last_updated: string;
 }
 
 const FOREIGN_KEY_VIOLATION = '23503';
@@ -188,20 +199,20 @@ export class AppleDevicesRepository {
   private async registeredPassesBatch(
     items: { deviceLibraryIdentifier: string; passTypeIdentifier: string }[],
   ): Promise<RegisteredPass[][]> {
-    const toPass = (r: { serial_number: string; change_seq: string }): RegisteredPass => ({
+    const toPass = (r: SerialRow): RegisteredPass => ({
       serialNumber: r.serial_number,
       changeSeq: BigInt(r.change_seq),
+      lastUpdated: BigInt(r.last_updated),
     });
     if (items.length === 1) {
       const [only] = items as [{ deviceLibraryIdentifier: string; passTypeIdentifier: string }];
-      const rows = await this.prepared<{ serial_number: string; change_seq: string }>(
-        'apple_serial_list',
-        SERIAL_LIST_SQL,
-        [only.deviceLibraryIdentifier, only.passTypeIdentifier],
-      );
+      const rows = await this.prepared<SerialRow>('apple_serial_list', SERIAL_LIST_SQL, [
+        only.deviceLibraryIdentifier,
+        only.passTypeIdentifier,
+      ]);
       return [rows.map(toPass)];
     }
-    const rows = await this.prepared<{ ord: string; serial_number: string; change_seq: string }>(
+    const rows = await this.prepared<SerialRow & { ord: string }>(
       'apple_serial_list_batch',
       SERIAL_LIST_BATCH_SQL,
       [items.map((i) => i.deviceLibraryIdentifier), items.map((i) => i.passTypeIdentifier)],
@@ -333,18 +344,30 @@ export const REGISTER_BATCH_SQL = `WITH input AS (
  * Index path: devices_library_identifier_unique → registrations primary key (device_id prefix) →
  * passes_pkey → campaigns_pkey. A device holds a handful of passes, so this stays a few index
  * probes however many registrations exist.
+ *
+ * `last_updated` is the tag the device may send next time: every change this statement could not
+ * see has a larger tag (see migration 1732260001000). It is the cheap floor (the snapshot's xmin)
+ * while every tag read lies below it, and the horizon — which ignores transactions of other
+ * databases — only when a row needs it; both are InitPlans, evaluated once per statement and only
+ * when referenced.
  */
-export const SERIAL_LIST_SQL = `SELECT p.serial_number, GREATEST(p.change_seq, c.change_seq)::text AS change_seq
+export const SERIAL_LIST_SQL = `SELECT p.serial_number, t.tag::text AS change_seq,
+        (CASE WHEN t.tag > (SELECT wallet_change_floor()) THEN (SELECT wallet_change_horizon())
+              ELSE (SELECT wallet_change_floor()) END)::text AS last_updated
    FROM devices d
    JOIN registrations r ON r.device_id = d.id
    JOIN passes p ON p.id = r.pass_id
    JOIN campaigns c ON c.id = p.campaign_id
+   CROSS JOIN LATERAL (SELECT GREATEST(p.change_seq, c.change_seq) AS tag) t
   WHERE d.device_library_identifier = $1 AND p.pass_type_identifier = $2`;
 
 /** SERIAL_LIST_SQL for several (device, pass type) lookups: parallel arrays, rows tagged by 1-based `ord`. */
-export const SERIAL_LIST_BATCH_SQL = `SELECT i.ord, p.serial_number, GREATEST(p.change_seq, c.change_seq)::text AS change_seq
+export const SERIAL_LIST_BATCH_SQL = `SELECT i.ord, p.serial_number, t.tag::text AS change_seq,
+        (CASE WHEN t.tag > (SELECT wallet_change_floor()) THEN (SELECT wallet_change_horizon())
+              ELSE (SELECT wallet_change_floor()) END)::text AS last_updated
    FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS i(device_library_identifier, pass_type_identifier, ord)
    JOIN devices d ON d.device_library_identifier = i.device_library_identifier
    JOIN registrations r ON r.device_id = d.id
    JOIN passes p ON p.id = r.pass_id AND p.pass_type_identifier = i.pass_type_identifier
-   JOIN campaigns c ON c.id = p.campaign_id`;
+   JOIN campaigns c ON c.id = p.campaign_id
+   CROSS JOIN LATERAL (SELECT GREATEST(p.change_seq, c.change_seq) AS tag) t`;

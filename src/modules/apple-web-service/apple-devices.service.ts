@@ -79,7 +79,9 @@ export class AppleDevicesService {
     let lastUpdated = 0n;
     const serialNumbers: string[] = [];
     for (const p of passes) {
-      if (p.changeSeq > lastUpdated) lastUpdated = p.changeSeq;
+      // Not the largest tag seen: a change committing later may carry a smaller one (its
+      // transaction started earlier). Every change this read missed is above lastUpdated.
+      if (p.lastUpdated > lastUpdated) lastUpdated = p.lastUpdated;
       if (since === null || p.changeSeq > since) serialNumbers.push(p.serialNumber);
     }
     if (serialNumbers.length === 0) return null;

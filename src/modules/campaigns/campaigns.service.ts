@@ -6,7 +6,7 @@ import { APP_CONFIG } from '../../config/config.module';
 import { DomainError } from '../../common/errors';
 import { page, Page, PaginationQueryDto } from '../../common/pagination/pagination';
 import { OutboxService } from '../outbox/outbox.service';
-import { CAMPAIGN_CHANGED_SET, lockChangeSequence } from '../passes/change-tracking';
+import { CAMPAIGN_CHANGED_SET } from '../passes/change-tracking';
 import { WalletConfigurationsService } from '../wallet-configurations/wallet-configurations.service';
 import { assertImageName, decodeImage } from './campaign-images';
 import { CampaignTemplate, FIELD_GROUPS, ImageName } from './campaign-template';
@@ -176,7 +176,6 @@ export class CampaignsService {
       await this.repo.upsertImages(m, tenantId, id, setImages);
       await this.repo.deleteImages(m, tenantId, id, removeImages);
       if (contentChanged) {
-        await lockChangeSequence(m);
         const [rows] = await m.query<[{ content_version: number }[], number]>(
           `UPDATE campaigns SET ${CAMPAIGN_CHANGED_SET},
              google_sync_status = CASE WHEN google_class_id IS NULL THEN NULL ELSE 'PENDING' END, updated_at = now()

@@ -8,7 +8,6 @@ import { AppleDevicesService } from '../apple-web-service/apple-devices.service'
 import { CampaignsService } from '../campaigns/campaigns.service';
 import { personalisationObjectProblem } from '../links/link-request.validator';
 import { OutboxService } from '../outbox/outbox.service';
-import { lockChangeSequence } from '../passes/change-tracking';
 import { Pass } from '../passes/pass.entity';
 import { toPass } from '../passes/passes.repository';
 import { CampaignStatsDto, CampaignUpdateDto, PassResponseDto, UpdatePassDto } from '../passes/dto/pass.dto';
@@ -77,7 +76,6 @@ export class PassUpdatesService implements OnModuleInit {
         },
       };
       if (JSON.stringify(data) === JSON.stringify(current.data)) return current;
-      await lockChangeSequence(m);
       const changed = await this.repo.setData(m, current.id, data);
       await this.announce(m, changed);
       return changed;
@@ -90,7 +88,6 @@ export class PassUpdatesService implements OnModuleInit {
     const pass = await this.repo.transaction(async (m) => {
       const current = await this.mustLock(m, tenantId, campaignId, serial);
       if (current.voided) return current;
-      await lockChangeSequence(m);
       const voided = await this.repo.void(m, current.id);
       await this.announce(m, voided);
       return voided;
