@@ -10,6 +10,7 @@ import type { DestinationStream, Logger } from 'pino';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
+import { installInputPolicy } from './common/http/input-policy';
 import { createValidationPipe } from './common/http/validation';
 import { createRootLogger, PinoNestLogger } from './common/logging/logger';
 import { RequestLogger } from './common/logging/request-logger';
@@ -56,6 +57,8 @@ export async function createApiApp(
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: new PinoNestLogger(log),
     bufferLogs: false,
+    // Request bodies are parsed by the input policy (installInputPolicy), not by Nest's parsers.
+    bodyParser: false,
   });
   app.enableShutdownHooks();
   app.useGlobalFilters(new AllExceptionsFilter());
@@ -63,6 +66,7 @@ export async function createApiApp(
 
   const fastify = app.getHttpAdapter().getInstance();
   protectOperationsRoutes(fastify, config.metricsToken);
+  installInputPolicy(fastify, { jsonMaxDepth: config.jsonMaxDepth });
   fastify.addHook('onSend', async (req, reply, payload) => {
     void reply.header('x-request-id', req.id);
     return payload;
@@ -130,12 +134,15 @@ export async function createApiApp(
   return app;
 }
 
-const SWAGGER_ASSETS: Record<string, string> = {
-  'swagger-ui.css': 'text/css; charset=utf-8',
-  'swagger-ui-bundle.js': 'application/javascript; charset=utf-8',
-  'swagger-ui-standalone-preset.js': 'application/javascript; charset=utf-8',
-  'favicon-32x32.png': 'image/png',
-};
+/** File name → content type; a Map, so prototype names (`constructor`, `toString`) are not files. */
+const SWAGGER_ASSETS = new Map<string, string>(
+  Object.entries({
+    'swagger-ui.css': 'text/css; charset=utf-8',
+    'swagger-ui-bundle.js': 'application/javascript; charset=utf-8',
+    'swagger-ui-standalone-preset.js': 'application/javascript; charset=utf-8',
+    'favicon-32x32.png': 'image/png',
+  }),
+);
 
 function registerDocsUi(fastify: FastifyInstance): void {
   const dist = dirname(require.resolve('swagger-ui-dist/package.json'));
@@ -147,7 +154,7 @@ function registerDocsUi(fastify: FastifyInstance): void {
 </body></html>`;
   fastify.get('/docs', (_req, reply) => reply.type('text/html; charset=utf-8').send(page));
   fastify.get<{ Params: { file: string } }>('/docs/assets/:file', async (req, reply) => {
-    const type = SWAGGER_ASSETS[req.params.file];
+    const type = SWAGGER_ASSETS.get(req.params.file);
     if (!type) {
       return reply
         .status(404)

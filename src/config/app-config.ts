@@ -56,6 +56,8 @@ export interface AppConfig {
   tenantRateLimitLinkUrls: number;
   /** Requests per minute one tenant may make to /api/v1/** (0 = unlimited). */
   tenantRateLimitApi: number;
+  /** Deepest nesting accepted in JSON request bodies (the top-level value is level 1). */
+  jsonMaxDepth: number;
 }
 
 export interface LinkSigningKey {
@@ -109,6 +111,7 @@ const envSchema = z.object({
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   TENANT_RATE_LIMIT_LINK_URLS: z.coerce.number().int().min(0).default(600_000),
   TENANT_RATE_LIMIT_API: z.coerce.number().int().min(0).default(6_000),
+  JSON_MAX_DEPTH: z.coerce.number().int().min(4).max(1000).default(32),
 });
 
 export class ConfigError extends Error {}
@@ -261,5 +264,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     metricsToken: e.METRICS_TOKEN,
     tenantRateLimitLinkUrls: e.TENANT_RATE_LIMIT_LINK_URLS,
     tenantRateLimitApi: e.TENANT_RATE_LIMIT_API,
+    jsonMaxDepth: e.JSON_MAX_DEPTH,
   };
 }

@@ -4,7 +4,8 @@ import { DomainError, FieldError } from '../errors';
 function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
   const out: FieldError[] = [];
   for (const e of errors) {
-    const field = prefix ? `${prefix}.${e.property}` : e.property;
+    // A body that is not an object at all (an array, a string) fails with an empty property name.
+    const field = prefix ? `${prefix}.${e.property}` : e.property || 'body';
     for (const message of Object.values(e.constraints ?? {})) {
       out.push({ field, message: message.replace(/^\S+ /, (w) => (w.includes('.') ? '' : w)) });
     }

@@ -1,3 +1,4 @@
+import { textProblem } from '../../common/http/text-policy';
 import { PersonalisationValue } from '../campaigns/campaign-template';
 import { LinkPlatform } from './link-token';
 
@@ -11,6 +12,8 @@ import { LinkPlatform } from './link-token';
  *   always yields the same token and pass identity.
  * - `contact` and `voucher` are flat objects of at most 50 keys; values are strings (at most 500
  *   characters), finite numbers, booleans or null; keys are 1-100 characters and never `__proto__`.
+ *   Keys and strings follow the text policy (no NUL, no lone surrogate): the JSON parser leaves
+ *   that check to this validator on this route, so such an item gets its own error slot.
  *   `voucher` may be left out or null. Together they are at most 8 KiB as JSON, so a link stays a
  *   valid URL (Node and most proxies cap the request line and headers at 16 KiB).
  * - The pass identity is (campaign, voucher code), or (campaign, contact id) without a voucher code,
@@ -105,12 +108,16 @@ function personalisationProblem(
     if (key === '' || key.length > MAX_PERSONALISATION_KEY_LENGTH || key === '__proto__') {
       return `${at} has an invalid property name; names are 1-${MAX_PERSONALISATION_KEY_LENGTH} characters`;
     }
+    const keyText = textProblem(key);
+    if (keyText !== null) return `${at} has a property name that ${keyText}`;
     const value = record[key];
     size.chars += key.length + (typeof value === 'string' ? value.length : SCALAR_CHARS);
     if (typeof value === 'string') {
       if (value.length > MAX_PERSONALISATION_STRING_LENGTH) {
         return `${at}.${key} is longer than ${MAX_PERSONALISATION_STRING_LENGTH} characters`;
       }
+      const valueText = textProblem(value);
+      if (valueText !== null) return `${at}.${key} ${valueText}`;
     } else if (typeof value === 'number') {
       if (!Number.isFinite(value)) return `${at}.${key} must be a finite number`;
     } else if (typeof value !== 'boolean' && value !== null) {

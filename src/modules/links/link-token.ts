@@ -6,6 +6,7 @@ import {
   KeyObject,
   timingSafeEqual,
 } from 'node:crypto';
+import { toStorableText } from '../../common/http/text-policy';
 import { PersonalisationValue } from '../campaigns/campaign-template';
 
 /**
@@ -149,6 +150,27 @@ function isPersonalisationRecord(value: unknown): value is Record<string, Person
   return true;
 }
 
+/**
+ * Links signed before the text policy may carry NUL or lone surrogates, which PostgreSQL cannot
+ * store: such characters become U+FFFD (the same way on every tap, so the pass identity is stable).
+ */
+function storableRecord(record: Record<string, PersonalisationValue>): Record<string, PersonalisationValue> {
+  let out: Record<string, PersonalisationValue> | undefined;
+  const keys = Object.keys(record);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const value = record[key]!;
+    const storableKey = toStorableText(key);
+    const storableValue = typeof value === 'string' ? toStorableText(value) : value;
+    if (out === undefined && (storableKey !== key || storableValue !== value)) {
+      out = {};
+      for (let j = 0; j < i; j++) out[keys[j]!] = record[keys[j]!]!;
+    }
+    if (out !== undefined) out[storableKey] = storableValue;
+  }
+  return out ?? record;
+}
+
 function decodeJson(part: string, what: string): unknown {
   try {
     return JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
@@ -256,8 +278,8 @@ export class LinkTokenCodec {
       tenantId: t,
       campaignId: c,
       platform: p === 'A' ? 'APPLE' : 'GOOGLE',
-      contact: ct,
-      voucher: v ?? {},
+      contact: storableRecord(ct),
+      voucher: v === undefined ? {} : storableRecord(v),
       issuedAt: new Date(iat * 1000),
     };
     if (exp !== undefined) claims.expiresAt = new Date(exp * 1000);

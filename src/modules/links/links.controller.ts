@@ -3,6 +3,7 @@ import type { FastifyReply } from 'fastify';
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { Auth, TenantId } from '../../common/auth/auth.decorators';
+import { BodyTextCheckedByHandler } from '../../common/http/input-policy';
 import { LinksService } from './links.service';
 
 const ITEM_SCHEMA: SchemaObject = {
@@ -40,6 +41,7 @@ export class LinksController {
   @Post('urls')
   @HttpCode(200)
   @Auth('tenant-cached')
+  @BodyTextCheckedByHandler()
   @ApiOperation({
     summary: 'Sign "Add to Wallet" links in batches',
     description:

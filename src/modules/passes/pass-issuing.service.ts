@@ -128,7 +128,20 @@ export class PassIssuingService {
         throw err;
       }
     }
-    return this.google.saveLink(creds.serviceAccountKey, type, objectId, ctx.googleClassId!);
+    try {
+      return this.google.saveLink(creds.serviceAccountKey, type, objectId, ctx.googleClassId!);
+    } catch (err) {
+      // A stored key that cannot sign RS256 (for example one shorter than 2,048 bits, accepted
+      // before configurations were checked for it) is a configuration problem, not a server error.
+      this.logger.warn(
+        { walletConfigurationId: cfg.id, reason: (err as Error).message },
+        'the Google service-account key cannot sign save links',
+      );
+      throw new DomainError(
+        'PLATFORM_NOT_CONFIGURED',
+        'Google Wallet is not usable for this campaign: its service-account key cannot sign save links (RS256 needs an RSA key of at least 2048 bits)',
+      );
+    }
   }
 }
 

@@ -1,10 +1,12 @@
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { DomainError, ErrorCode } from '../../common/errors';
 import type { GoogleCredentials, GoogleServiceAccountKey } from './wallet-configuration.types';
 
 export const ISSUER_ID_PATTERN = /^\d{1,25}$/;
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const MAX_KEY_JSON_LENGTH = 16 * 1024;
+/** RS256 (save links, token assertions) needs an RSA modulus of at least 2,048 bits. */
+const MIN_RSA_BITS = 2048;
 /** Fields of Google's key file that, when present, are strings. */
 const OPTIONAL_STRING_FIELDS = [
   'private_key_id',
@@ -80,14 +82,22 @@ export function checkGoogleCredentials(input: GoogleCredentialsInput): GoogleCre
   if (!/-----BEGIN (RSA )?PRIVATE KEY-----/.test(privateKeyPem)) {
     throw keyError('private_key', 'is not an unencrypted PEM private key (a "BEGIN PRIVATE KEY" block)');
   }
-  let keyType: string | undefined;
+  let keyObject: KeyObject;
   try {
-    keyType = createPrivateKey({ key: privateKeyPem, format: 'pem' }).asymmetricKeyType;
+    keyObject = createPrivateKey({ key: privateKeyPem, format: 'pem' });
   } catch {
     throw keyError('private_key', 'could not be parsed as a private key');
   }
+  const keyType = keyObject.asymmetricKeyType;
   if (keyType !== 'rsa') {
     throw keyError('private_key', `is a ${keyType ?? 'unknown'} key; service-account keys are RSA`);
+  }
+  const bits = keyObject.asymmetricKeyDetails?.modulusLength ?? 0;
+  if (bits < MIN_RSA_BITS) {
+    throw keyError(
+      'private_key',
+      `is a ${bits}-bit RSA key; Google's RS256 signatures need at least ${MIN_RSA_BITS} bits`,
+    );
   }
 
   const serviceAccountKey: GoogleServiceAccountKey = {

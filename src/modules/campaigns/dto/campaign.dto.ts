@@ -86,6 +86,14 @@ function apply(decorators: PropertyDecorator[]): PropertyDecorator {
   return (target, key) => decorators.forEach((d) => d(target, key));
 }
 
+/** Bounds of `linkTtlSeconds`, shared by the create and update DTOs (the column is an integer). */
+export const LINK_TTL_SECONDS_MIN = 60;
+export const LINK_TTL_SECONDS_MAX = 10 * 365 * 24 * 3600;
+
+function linkTtlSecondsRules(): PropertyDecorator[] {
+  return [IsInt(), Min(LINK_TTL_SECONDS_MIN), Max(LINK_TTL_SECONDS_MAX)];
+}
+
 export class CampaignTemplateDto {
   @ApiProperty({ example: 'Acme' })
   @IsString()
@@ -187,12 +195,11 @@ export class CreateCampaignDto {
 
   @ApiPropertyOptional({
     description: 'Links for this campaign expire this many seconds after they were made',
-    minimum: 60,
+    minimum: LINK_TTL_SECONDS_MIN,
+    maximum: LINK_TTL_SECONDS_MAX,
   })
   @IsOptional()
-  @IsInt()
-  @Min(60)
-  @Max(10 * 365 * 24 * 3600)
+  @apply(linkTtlSecondsRules())
   linkTtlSeconds?: number;
 }
 
@@ -222,11 +229,16 @@ export class UpdateCampaignDto {
   @IsObject()
   images?: Record<string, string | null>;
 
-  @ApiPropertyOptional({ nullable: true, type: Number })
+  @ApiPropertyOptional({
+    nullable: true,
+    type: Number,
+    minimum: LINK_TTL_SECONDS_MIN,
+    maximum: LINK_TTL_SECONDS_MAX,
+    description: 'Link lifetime in seconds; null removes it',
+  })
   @IsOptional()
   @ValidateIf((_, v) => v !== null)
-  @IsInt()
-  @Min(60)
+  @apply(linkTtlSecondsRules())
   linkTtlSeconds?: number | null;
 }
 
