@@ -259,16 +259,15 @@ async function main(): Promise<void> {
       [tenantId, campaign.body.id, passType, PASSES],
     );
     await db.query(
-      `INSERT INTO devices (device_library_identifier, push_token)
-       SELECT 'benchdev' || lpad(g::text, 8, '0'), md5('push-' || g) || md5('token-' || g)
-         FROM generate_series(1, $1::int) g`,
+      `INSERT INTO devices (device_library_identifier)
+       SELECT 'benchdev' || lpad(g::text, 8, '0') FROM generate_series(1, $1::int) g`,
       [DEVICES],
     );
     // Device g holds pass g and pass g + 50,000 (mod 100,000): 200,000 registrations.
     for (const offset of [0, PASSES / 2]) {
       await db.query(
-        `INSERT INTO registrations (device_id, pass_id, tenant_id)
-         SELECT d.id, p.id, $1
+        `INSERT INTO registrations (device_id, pass_id, tenant_id, push_token)
+         SELECT d.id, p.id, $1, md5('push-' || g) || md5('token-' || g)
            FROM generate_series(1, $2::int) g
            JOIN devices d ON d.device_library_identifier = 'benchdev' || lpad(g::text, 8, '0')
            JOIN passes p ON p.serial_number = 'bench-' || (((g - 1 + $3::int) % $4::int) + 1)`,

@@ -195,13 +195,13 @@ async function main(): Promise<void> {
     [tenant.id, campaign.id, cfg.pass.passTypeIdentifier, PASSES],
   );
   await db.query(
-    `INSERT INTO devices (device_library_identifier, push_token)
-     SELECT md5('d' || g), md5('t' || g) || md5('u' || g) FROM generate_series(1, $1) g`,
+    `INSERT INTO devices (device_library_identifier)
+     SELECT md5('d' || g) FROM generate_series(1, $1) g`,
     [DEVICES],
   );
   await db.query(
-    `INSERT INTO registrations (device_id, pass_id, tenant_id)
-     SELECT d.id, p.id, p.tenant_id
+    `INSERT INTO registrations (device_id, pass_id, tenant_id, push_token)
+     SELECT d.id, p.id, p.tenant_id, md5('t' || d.n) || md5('u' || d.n)
        FROM (SELECT id, row_number() OVER () AS n FROM devices) d
        JOIN (SELECT id, tenant_id, row_number() OVER () - 1 AS k FROM passes WHERE campaign_id = $1) p ON p.k = (d.n % $2)`,
     [campaign.id, PASSES],

@@ -6,6 +6,7 @@ import { PassUpdates1732260000500 } from './1732260000500-pass-updates';
 import { PassesCampaignIndex1732260000600 } from './1732260000600-passes-campaign-index';
 import { UsersSessions1732260001200 } from './1732260001200-users-sessions';
 import { CommitOrderedChangeTags1732260001000 } from './1732260001000-commit-ordered-change-tags';
+import { RegistrationPushTokens1732260000700 } from './1732260000700-registration-push-tokens';
 
 /** Every migration, in order. Add new ones at the end. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   PassesCampaignIndex1732260000600,
   UsersSessions1732260001200,
   CommitOrderedChangeTags1732260001000,
+  RegistrationPushTokens1732260000700,
 ];

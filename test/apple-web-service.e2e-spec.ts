@@ -373,9 +373,12 @@ describe('Apple Wallet web service (e2e)', () => {
       [[...wrongToken, ...unknownSerial]],
     );
     expect(rejectedDevices.rowCount).toBe(0);
-    const token = await t.db.query('SELECT push_token FROM devices WHERE device_library_identifier = $1', [
-      known,
-    ]);
+    // a and b share a pass type: the newest token is the one both registrations are pushed with.
+    const token = await t.db.query(
+      `SELECT DISTINCT r.push_token FROM registrations r JOIN devices d ON d.id = r.device_id
+        WHERE d.device_library_identifier = $1`,
+      [known],
+    );
     expect(token.rows).toEqual([{ push_token: 'cd'.repeat(32) }]);
   });
 
@@ -426,9 +429,11 @@ describe('Apple Wallet web service (e2e)', () => {
     expect((await register(device, pass, 'aa'.repeat(32))).status).toBe(201);
     const again = await register(device, pass, 'BB'.repeat(32));
     expect(again.status).toBe(200);
-    const rows = await t.db.query('SELECT push_token FROM devices WHERE device_library_identifier = $1', [
-      device,
-    ]);
+    const rows = await t.db.query(
+      `SELECT r.push_token FROM registrations r JOIN devices d ON d.id = r.device_id
+        WHERE d.device_library_identifier = $1`,
+      [device],
+    );
     expect(rows.rows).toEqual([{ push_token: 'bb'.repeat(32) }]);
   });
 
@@ -706,7 +711,15 @@ describe('Apple Wallet web service (e2e)', () => {
     // d3 re-registers with a fresh token before the removal: it keeps its registration.
     const t3 = pushToken();
     expect((await register(d3, a, t3)).status).toBe(200);
-    expect(await devices.deleteRegistrationsForPushToken(t2.toUpperCase())).toBe(1);
+    const rejected = (
+      pushTokens: string[],
+      passTypeIdentifier = a.passType,
+      walletConfigurationId = cfg.id,
+    ) => devices.deleteRegistrationsForPushTokens({ pushTokens, passTypeIdentifier, walletConfigurationId });
+    // Rejected under another pass type or another configuration's certificate: nothing of a's goes.
+    expect(await rejected([t2], 'pass.com.example.other')).toBe(0);
+    expect(await rejected([t2], a.passType, (await createWalletConfiguration(t, key)).id)).toBe(0);
+    expect(await rejected([t2.toUpperCase()])).toBe(1);
     expect((await list(d2, a.passType)).status).toBe(204);
     expect((await list(d3, a.passType)).body.serialNumbers).toEqual([a.serial]);
     const gone = await t.db.query('SELECT 1 FROM devices WHERE device_library_identifier = $1', [d2]);
@@ -715,7 +728,7 @@ describe('Apple Wallet web service (e2e)', () => {
     expect((await devices.pushTargetsForPass(a.passId)).map((x) => x.pushToken).sort()).toEqual(
       [t1, t3].sort(),
     );
-    expect(await devices.deleteRegistrationsForPushToken(pushToken())).toBe(0);
+    expect(await rejected([pushToken()])).toBe(0);
   });
 });
 

@@ -29,11 +29,12 @@ const DIST_MAIN = join(__dirname, '..', 'dist', 'src', 'main.js');
 async function seedDevices(t: TestApp, pass: InstalledPass, count: number): Promise<string[]> {
   const tokens = Array.from({ length: count }, () => randomBytes(32).toString('hex'));
   await t.db.query(
-    `WITH d AS (
-       INSERT INTO devices (device_library_identifier, push_token)
-       SELECT md5(random()::text || t), t FROM unnest($1::text[]) AS t RETURNING id)
-     INSERT INTO registrations (device_id, pass_id, tenant_id)
-     SELECT d.id, p.id, p.tenant_id FROM d, passes p WHERE p.serial_number = $2`,
+    `WITH t AS (SELECT t, md5(random()::text || t) AS dli FROM unnest($1::text[]) AS t),
+     d AS (
+       INSERT INTO devices (device_library_identifier) SELECT dli FROM t RETURNING id, device_library_identifier)
+     INSERT INTO registrations (device_id, pass_id, tenant_id, push_token)
+     SELECT d.id, p.id, p.tenant_id, t.t FROM t JOIN d ON d.device_library_identifier = t.dli, passes p
+      WHERE p.serial_number = $2`,
     [tokens, pass.serialNumber],
   );
   return tokens;

@@ -181,7 +181,9 @@ describe('pass updates and pushes (e2e)', () => {
         (r) => r.status === 204,
       );
       expect(gone.status).toBe(204);
-      const rows = await t.db.query('SELECT count(*)::int AS n FROM devices WHERE push_token = $1', [token]);
+      const rows = await t.db.query('SELECT count(*)::int AS n FROM registrations WHERE push_token = $1', [
+        token,
+      ]);
       expect(rows.rows[0].n).toBe(0);
     }
   });

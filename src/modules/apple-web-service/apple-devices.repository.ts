@@ -52,7 +52,8 @@ const FOREIGN_KEY_VIOLATION = '23503';
 const DEADLOCK_DETECTED = '40P01';
 
 /**
- * Devices and their registrations. Lock order everywhere: the device row first, then its
+ * Devices and their registrations; each registration carries the push token its pass type is
+ * pushed with on that device. Lock order everywhere: the device row first, then its
  * registrations — registering takes the device row lock in its upsert, unregistering and token
  * removal take it with FOR UPDATE before touching registrations — so the two never deadlock, and
  * a device is deleted only by a statement that started after every concurrent registration for
@@ -234,33 +235,46 @@ export class AppleDevicesRepository {
 
   async pushTargetsForPass(passId: string): Promise<PushTarget[]> {
     const rows = await this.db.query<{ push_token: string; pass_type_identifier: string }[]>(
-      `SELECT DISTINCT d.push_token, p.pass_type_identifier
+      `SELECT DISTINCT r.push_token, p.pass_type_identifier
          FROM registrations r
-         JOIN devices d ON d.id = r.device_id
          JOIN passes p ON p.id = r.pass_id
         WHERE r.pass_id = $1 AND p.pass_type_identifier IS NOT NULL
-        ORDER BY d.push_token`,
+        ORDER BY r.push_token`,
       [passId],
     );
     return rows.map((r) => ({ pushToken: r.push_token, passTypeIdentifier: r.pass_type_identifier }));
   }
 
   /**
-   * Deletes the registrations of every device whose push token is still `pushToken` (a device that
-   * re-registered with a new token meanwhile keeps its registrations), then those devices.
-   * Returns the number of registrations deleted.
+   * Deletes the registrations that still carry one of `pushTokens` (a registration given a new
+   * token meanwhile is kept) among those pushed under `passTypeIdentifier` with the wallet
+   * configuration's certificate, then devices left without registrations. Registrations of other
+   * pass types or configurations are untouched, even with the same token. Returns the number of
+   * registrations deleted.
    */
-  async deleteRegistrationsForPushToken(pushToken: string): Promise<number> {
+  async deleteRegistrationsForPushTokens(target: {
+    pushTokens: string[];
+    passTypeIdentifier: string;
+    walletConfigurationId: string;
+  }): Promise<number> {
+    const params = [target.pushTokens, target.passTypeIdentifier, target.walletConfigurationId];
+    const scope = `r.push_token = ANY($1::text[]) AND p.id = r.pass_id AND p.pass_type_identifier = $2
+        AND c.id = p.campaign_id AND c.wallet_configuration_id = $3`;
     return this.db.transaction(async (m) => {
-      const devices = await m.query<{ id: string }[]>(
-        `SELECT id FROM devices WHERE push_token = $1 ORDER BY id FOR UPDATE`,
-        [pushToken],
+      const candidates = await m.query<{ device_id: string }[]>(
+        `SELECT DISTINCT r.device_id FROM registrations r, passes p, campaigns c WHERE ${scope}`,
+        params,
       );
-      if (devices.length === 0) return 0;
+      if (candidates.length === 0) return 0;
+      const devices = await m.query<{ id: string }[]>(
+        `SELECT id FROM devices WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
+        [candidates.map((c) => c.device_id)],
+      );
       const ids = devices.map((d) => d.id);
       const [, removed] = await m.query<[unknown[], number]>(
-        `DELETE FROM registrations WHERE device_id = ANY($1::uuid[])`,
-        [ids],
+        `DELETE FROM registrations r USING passes p, campaigns c
+          WHERE r.device_id = ANY($4::uuid[]) AND ${scope}`,
+        [...params, ids],
       );
       await this.deleteDevicesWithoutRegistrations(m, ids);
       return removed;
@@ -279,8 +293,11 @@ export class AppleDevicesRepository {
 
 /**
  * Registration in one round trip and one commit: find the pass by serial and pass type with the
- * request's token, upsert the device (the latest push token wins; the row lock orders concurrent
- * registrations of one device), insert the registration unless it exists.
+ * request's token, upsert the device (its row lock orders concurrent registrations of one device
+ * and its removal), insert the registration with its push token or give the existing one the new
+ * token, and give the token to the device's other registrations of the same pass type too — never
+ * to those of another pass type: one pass type's registration cannot redirect another's pushes.
+ * `xmax = 0` tells a row the upsert inserted from one it updated.
  *
  * The token is compared as SHA-256 digests, like constantTimeEquals does in JavaScript: how long
  * the comparison takes depends only on digests a caller cannot steer, never on how much of the
@@ -291,19 +308,24 @@ export const REGISTER_SQL = `WITH pass AS (
       WHERE serial_number = $3::text AND pass_type_identifier = $4::text
         AND sha256(convert_to(authentication_token, 'UTF8')) = sha256(convert_to($5::text, 'UTF8'))
    ), device AS (
-     INSERT INTO devices (device_library_identifier, push_token)
-     SELECT $1::text, $2::text FROM pass
-     ON CONFLICT (device_library_identifier) DO UPDATE
-       SET push_token = EXCLUDED.push_token,
-           updated_at = CASE WHEN devices.push_token = EXCLUDED.push_token THEN devices.updated_at ELSE now() END
+     INSERT INTO devices (device_library_identifier)
+     SELECT $1::text FROM pass
+     ON CONFLICT (device_library_identifier) DO UPDATE SET updated_at = now()
      RETURNING id
    ), registration AS (
-     INSERT INTO registrations (device_id, pass_id, tenant_id)
-     SELECT device.id, pass.id, pass.tenant_id FROM device CROSS JOIN pass
-     ON CONFLICT (device_id, pass_id) DO NOTHING
-     RETURNING 1
+     INSERT INTO registrations (device_id, pass_id, tenant_id, push_token)
+     SELECT device.id, pass.id, pass.tenant_id, $2::text FROM device CROSS JOIN pass
+     ON CONFLICT (device_id, pass_id) DO UPDATE SET push_token = EXCLUDED.push_token
+       WHERE registrations.push_token <> EXCLUDED.push_token
+     RETURNING xmax = 0 AS inserted
+   ), same_type AS (
+     UPDATE registrations r SET push_token = $2::text
+       FROM device, pass, passes other
+      WHERE r.device_id = device.id AND r.pass_id <> pass.id AND r.push_token <> $2::text
+        AND other.id = r.pass_id AND other.pass_type_identifier = $4::text
    )
-   SELECT EXISTS (SELECT 1 FROM pass) AS authenticated, EXISTS (SELECT 1 FROM registration) AS created`;
+   SELECT EXISTS (SELECT 1 FROM pass) AS authenticated,
+          EXISTS (SELECT 1 FROM registration WHERE inserted) AS created`;
 
 /**
  * REGISTER_SQL for many registrations of distinct devices at once: parameters are parallel arrays
@@ -315,30 +337,34 @@ export const REGISTER_BATCH_SQL = `WITH input AS (
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY
          AS i(device_library_identifier, push_token, serial_number, pass_type_identifier, token, ord)
    ), pass AS (
-     SELECT i.ord, i.device_library_identifier, i.push_token, p.id, p.tenant_id
+     SELECT i.ord, i.device_library_identifier, i.push_token, i.pass_type_identifier, p.id, p.tenant_id
        FROM input i
        JOIN passes p ON p.serial_number = i.serial_number AND p.pass_type_identifier = i.pass_type_identifier
         AND sha256(convert_to(p.authentication_token, 'UTF8')) = sha256(convert_to(i.token, 'UTF8'))
    ), device AS (
-     INSERT INTO devices (device_library_identifier, push_token)
-     SELECT device_library_identifier, push_token FROM pass ORDER BY device_library_identifier
-     ON CONFLICT (device_library_identifier) DO UPDATE
-       SET push_token = EXCLUDED.push_token,
-           updated_at = CASE WHEN devices.push_token = EXCLUDED.push_token THEN devices.updated_at ELSE now() END
+     INSERT INTO devices (device_library_identifier)
+     SELECT device_library_identifier FROM pass ORDER BY device_library_identifier
+     ON CONFLICT (device_library_identifier) DO UPDATE SET updated_at = now()
      RETURNING id, device_library_identifier
-   ), registration AS (
-     INSERT INTO registrations (device_id, pass_id, tenant_id)
-     SELECT d.id, pass.id, pass.tenant_id
+   ), owned AS (
+     SELECT pass.*, d.id AS device_id
        FROM pass JOIN device d ON d.device_library_identifier = pass.device_library_identifier
-      ORDER BY d.id, pass.id
-     ON CONFLICT (device_id, pass_id) DO NOTHING
-     RETURNING device_id, pass_id
+   ), registration AS (
+     INSERT INTO registrations (device_id, pass_id, tenant_id, push_token)
+     SELECT device_id, id, tenant_id, push_token FROM owned ORDER BY device_id, id
+     ON CONFLICT (device_id, pass_id) DO UPDATE SET push_token = EXCLUDED.push_token
+       WHERE registrations.push_token <> EXCLUDED.push_token
+     RETURNING device_id, pass_id, xmax = 0 AS inserted
+   ), same_type AS (
+     UPDATE registrations r SET push_token = o.push_token
+       FROM owned o, passes other
+      WHERE r.device_id = o.device_id AND r.pass_id <> o.id AND r.push_token <> o.push_token
+        AND other.id = r.pass_id AND other.pass_type_identifier = o.pass_type_identifier
    )
-   SELECT i.ord, pass.id IS NOT NULL AS authenticated, r.device_id IS NOT NULL AS created
+   SELECT i.ord, o.id IS NOT NULL AS authenticated, COALESCE(r.inserted, false) AS created
      FROM input i
-     LEFT JOIN pass ON pass.ord = i.ord
-     LEFT JOIN device d ON d.device_library_identifier = pass.device_library_identifier
-     LEFT JOIN registration r ON r.device_id = d.id AND r.pass_id = pass.id`;
+     LEFT JOIN owned o ON o.ord = i.ord
+     LEFT JOIN registration r ON r.device_id = o.device_id AND r.pass_id = o.id`;
 
 /**
  * Index path: devices_library_identifier_unique → registrations primary key (device_id prefix) →

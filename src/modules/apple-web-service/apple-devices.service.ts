@@ -99,11 +99,21 @@ export class AppleDevicesService {
   }
 
   /**
-   * APNs reported the token gone: deletes the registrations of devices that still have it, and
-   * those devices. Returns the number of registrations deleted.
+   * APNs reported these tokens gone for a pass type under a wallet configuration's certificate:
+   * deletes the registrations of that pass type and configuration that still carry them (those of
+   * other pass types keep theirs), and devices left without registrations. Returns the number of
+   * registrations deleted.
    */
-  deleteRegistrationsForPushToken(pushToken: string): Promise<number> {
-    return this.repo.deleteRegistrationsForPushToken(pushToken.toLowerCase());
+  deleteRegistrationsForPushTokens(target: {
+    pushTokens: string[];
+    passTypeIdentifier: string;
+    walletConfigurationId: string;
+  }): Promise<number> {
+    if (target.pushTokens.length === 0) return Promise.resolve(0);
+    return this.repo.deleteRegistrationsForPushTokens({
+      ...target,
+      pushTokens: target.pushTokens.map((t) => t.toLowerCase()),
+    });
   }
 
   private async authenticate(req: RegistrationRequest): Promise<PassCredentials> {

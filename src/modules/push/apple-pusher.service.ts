@@ -203,7 +203,11 @@ export class ApplePusherService implements OnModuleInit {
       if (Number.isFinite(changedAt)) this.latency.observe((Date.now() - changedAt) / 1000);
     }
     for (const [reason, n] of failedByReason) this.failedCounter.inc({ reason }, n);
-    for (const token of unregistered) await this.devices.deleteRegistrationsForPushToken(token);
+    await this.devices.deleteRegistrationsForPushTokens({
+      pushTokens: unregistered,
+      passTypeIdentifier: input.passTypeIdentifier,
+      walletConfigurationId: cfg.id,
+    });
     if (result.certificateError) {
       this.configurations.delete(cfg.id);
       await this.walletConfigurations.setApnsHealth(cfg.id, 'UNHEALTHY', result.certificateError);

@@ -52,10 +52,10 @@ export class PushRepository {
     );
     if (page.length === 0) return { targets: [], lastPassId: null };
     const targets = await this.db.query<PushTarget[]>(
-      `SELECT p.pass_type_identifier AS "passTypeIdentifier", d.push_token AS "pushToken"
-         FROM passes p JOIN registrations r ON r.pass_id = p.id JOIN devices d ON d.id = r.device_id
+      `SELECT p.pass_type_identifier AS "passTypeIdentifier", r.push_token AS "pushToken"
+         FROM passes p JOIN registrations r ON r.pass_id = p.id
         WHERE p.id = ANY($1::uuid[]) AND p.pass_type_identifier IS NOT NULL
-        ORDER BY p.id, d.push_token`,
+        ORDER BY p.id, r.push_token`,
       [page.map((p) => p.id)],
     );
     return { targets, lastPassId: page[page.length - 1]!.id };
