@@ -18,6 +18,7 @@ import { installFastAsyncResourceBind } from './common/runtime/async-resource-bi
 import { ensureDatabaseExists, resolveDevelopmentSecrets, runMigrations } from './database/prepare-database';
 import { MetricsService } from './modules/metrics/metrics.service';
 import { protectOperationsRoutes } from './modules/metrics/operations-access';
+import { registerConsole } from './modules/console/console-static';
 
 export interface BootOptions {
   logDestination?: DestinationStream;
@@ -130,6 +131,7 @@ export async function createApiApp(
     swaggerUiEnabled: false,
   });
   registerDocsUi(fastify);
+  registerConsole(fastify);
 
   return app;
 }

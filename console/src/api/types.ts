@@ -1,0 +1,93 @@
+import type { Schemas } from './client';
+
+/**
+ * Shapes of answers the OpenAPI document does not describe (yet). Everything the document does
+ * describe is taken from it, so a changed DTO breaks the console's type check.
+ */
+export type Role = 'admin' | 'editor' | 'viewer';
+
+export interface SessionInfo {
+  user: { id: string; email: string; role: Role };
+  tenant: { id: string; name: string };
+  csrfToken: string;
+}
+
+export interface User {
+  id: string;
+  email: string;
+  role: Role;
+  createdAt?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export type Campaign = Schemas['CampaignResponseDto'];
+export type CampaignTemplate = Schemas['CampaignTemplateDto'];
+export type TemplateField = Schemas['TemplateFieldDto'];
+export type PassStyle = Schemas['CreateCampaignDto']['passStyle'];
+export type BarcodeFormat = Schemas['TemplateBarcodeDto']['format'];
+/** The document types these nested objects as bare `object`; their members are spelled out here. */
+export type CampaignStats = Schemas['CampaignStatsDto'] & {
+  passes: { apple: number; google: number; total: number; voided: number };
+  pushes: { sent: number; failed: number; unregistered: number; pending: number };
+};
+export type CampaignUpdate = Schemas['CampaignUpdateDto'];
+export type Pass = Schemas['PassResponseDto'];
+export type WalletConfiguration = Schemas['WalletConfigurationResponseDto'] & {
+  apple:
+    | (Schemas['AppleConfigurationResponseDto'] & {
+        expiresAt?: string;
+        daysLeft?: number;
+        warnings?: string[];
+        demo?: boolean;
+      })
+    | null;
+  warnings?: string[];
+};
+
+export interface SampleData {
+  contact: Record<string, string>;
+  voucher: Record<string, string>;
+}
+
+export interface PreviewResult {
+  apple: { passJson: Record<string, unknown> } | null;
+  google: { classResource: Record<string, unknown>; objectResource: Record<string, unknown> } | null;
+}
+
+export interface DailyStats {
+  days: Array<{
+    date: string;
+    passesIssued: { APPLE: number; GOOGLE: number };
+    devicesRegistered: number;
+    devicesRemoved: number;
+    pushesSent: number;
+    pushesFailed: number;
+  }>;
+}
+
+export interface Impact {
+  passes: number;
+  appleDevices: number;
+  googlePasses: number;
+}
+
+export interface DeviceLog {
+  message: string;
+  createdAt?: string;
+  receivedAt?: string;
+}
+
+export interface ApiKey {
+  id: string;
+  name?: string;
+  prefix?: string;
+  createdAt?: string;
+  lastUsedAt?: string | null;
+  revokedAt?: string | null;
+}
