@@ -5,6 +5,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
 COPY migrations ./migrations
+COPY console ./console
+COPY scripts/openapi.cjs ./scripts/openapi.cjs
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim

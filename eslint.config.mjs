@@ -3,7 +3,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'eslint.config.mjs', 'scripts/**/*.mjs', 'bench/**/*.cjs', 'jest.config.js', 'console/vite.config.mts', 'console/src/api/schema.d.ts'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'eslint.config.mjs', 'scripts/**/*.mjs', 'scripts/**/*.cjs', 'bench/**/*.cjs', 'jest.config.js', 'console/vite.config.mts', 'console/src/api/schema.d.ts'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

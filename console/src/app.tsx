@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { request, setCsrfToken, setUnauthorizedHandler } from './api/client';
+import { api, setCsrfToken, setUnauthorizedHandler, unwrap } from './api/client';
 import type { SessionInfo } from './api/types';
 import { Link, navigate, usePath } from './router';
 import { SessionContext, useSession, type SessionContextValue } from './session';
@@ -12,17 +12,23 @@ import { ConfigurationsPage } from './pages/configurations';
 import { SignInPage } from './pages/sign-in';
 import { UsersPage } from './pages/users';
 
+const SIGNED_IN = 'wallet-console:signed-in';
+
 export function App() {
   const [session, setSession] = useState<SessionInfo | null | undefined>(undefined);
 
   const adopt = useCallback((s: SessionInfo | null) => {
     setCsrfToken(s?.csrfToken ?? null);
+    if (s) localStorage.setItem(SIGNED_IN, '1');
+    else localStorage.removeItem(SIGNED_IN);
     setSession(s);
   }, []);
 
   useEffect(() => {
     setUnauthorizedHandler(() => adopt(null));
-    request<SessionInfo>('GET', '/api/v1/auth/me').then(adopt, () => adopt(null));
+    // The cookie is HttpOnly: this flag only spares a visitor who never signed in a 401 on load.
+    if (localStorage.getItem(SIGNED_IN) === null) adopt(null);
+    else unwrap(api.GET('/api/v1/auth/me')).then(adopt, () => adopt(null));
   }, [adopt]);
 
   const value = useMemo<SessionContextValue | null>(
@@ -32,7 +38,7 @@ export function App() {
             session,
             signOut: async () => {
               try {
-                await request('POST', '/api/v1/auth/logout');
+                await unwrap(api.POST('/api/v1/auth/logout'));
               } finally {
                 adopt(null);
                 navigate('/', true);

@@ -27,6 +27,11 @@ export function setCsrfToken(token: string | null): void {
   csrfToken = token;
 }
 
+/** For routes whose OpenAPI entry names the CSRF header (the middleware sends it on every write anyway). */
+export function csrfHeader(): { 'X-CSRF-Token': string } {
+  return { 'X-CSRF-Token': csrfToken ?? '' };
+}
+
 export function setUnauthorizedHandler(handler: () => void): void {
   onUnauthorized = handler;
 }

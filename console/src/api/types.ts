@@ -4,20 +4,9 @@ import type { Schemas } from './client';
  * Shapes of answers the OpenAPI document does not describe (yet). Everything the document does
  * describe is taken from it, so a changed DTO breaks the console's type check.
  */
-export type Role = 'admin' | 'editor' | 'viewer';
-
-export interface SessionInfo {
-  user: { id: string; email: string; role: Role };
-  tenant: { id: string; name: string };
-  csrfToken: string;
-}
-
-export interface User {
-  id: string;
-  email: string;
-  role: Role;
-  createdAt?: string;
-}
+export type SessionInfo = Schemas['AuthSessionResponseDto'];
+export type Role = SessionInfo['user']['role'];
+export type User = Schemas['UserResponseDto'];
 
 export interface Page<T> {
   items: T[];

@@ -1,6 +1,7 @@
 import { useState, type CSSProperties } from 'react';
 import type { BarcodeFormat, PreviewResult } from '../api/types';
 import { QrCode } from './qr-code';
+import { sameOriginAsset } from './ui';
 
 type Json = Record<string, unknown>;
 interface AppleField {
@@ -137,7 +138,8 @@ function localized(v: unknown): string | undefined {
 }
 
 function imageUri(v: unknown): string | undefined {
-  return str((v as { sourceUri?: { uri?: unknown } } | undefined)?.sourceUri?.uri);
+  const uri = str((v as { sourceUri?: { uri?: unknown } } | undefined)?.sourceUri?.uri);
+  return uri === undefined ? undefined : sameOriginAsset(uri);
 }
 
 /** The Google Wallet pass from the class and object the preview endpoint built. */

@@ -150,3 +150,16 @@ export function readBase64(file: Blob): Promise<string> {
     reader.readAsDataURL(file);
   });
 }
+
+/**
+ * Campaign image URLs are absolute (PUBLIC_BASE_URL, which Google fetches them from); the console
+ * loads the service's own assets by path, so it works behind any host name.
+ */
+export function sameOriginAsset(url: string): string {
+  try {
+    const u = new URL(url, window.location.href);
+    return u.pathname.startsWith('/api/assets/') ? u.pathname : url;
+  } catch {
+    return url;
+  }
+}

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { request } from '../api/client';
+import { api, csrfHeader, unwrap } from '../api/client';
 import { ErrorBox, Notice, TextField } from '../components/ui';
 import { useSession } from '../session';
 
@@ -15,7 +15,12 @@ export function AccountPage() {
     setError(null);
     setDone(false);
     try {
-      await request('POST', '/api/v1/auth/password', { currentPassword, newPassword });
+      await unwrap(
+        api.POST('/api/v1/auth/password', {
+          params: { header: csrfHeader() },
+          body: { currentPassword, newPassword },
+        }),
+      );
       setDone(true);
       setCurrent('');
       setNew('');

@@ -13,7 +13,16 @@ import type {
 } from '../api/types';
 import { PreviewPanel } from '../components/pass-preview';
 import { TokenPicker } from '../components/token-picker';
-import { Dialog, ErrorBox, Notice, SelectField, TextField, readBase64, useLoad } from '../components/ui';
+import {
+  Dialog,
+  ErrorBox,
+  Notice,
+  SelectField,
+  TextField,
+  readBase64,
+  sameOriginAsset,
+  useLoad,
+} from '../components/ui';
 import { navigate } from '../router';
 import { useCan } from '../session';
 
@@ -168,7 +177,9 @@ function Designer({
     return { ...emptyTemplate(), ...t, logoText: t.logoText ?? '' };
   });
   const [images, setImages] = useState<Partial<Record<ImageName, ImageState>>>(() =>
-    Object.fromEntries(Object.entries(campaign?.images ?? {}).map(([k, url]) => [k, { src: url }])),
+    Object.fromEntries(
+      Object.entries(campaign?.images ?? {}).map(([k, url]) => [k, { src: sameOriginAsset(url) }]),
+    ),
   );
   const [sample, setSample] = useState<SampleData>(DEFAULT_SAMPLE);
   const [preview, setPreview] = useState<PreviewResult | undefined>(undefined);

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { request } from '../api/client';
+import { api, unwrap } from '../api/client';
 import type { SessionInfo } from '../api/types';
 import { ErrorBox, TextField } from '../components/ui';
 
@@ -14,7 +14,7 @@ export function SignInPage({ onSignedIn }: { onSignedIn: (s: SessionInfo) => voi
     setBusy(true);
     setError(null);
     try {
-      onSignedIn(await request<SessionInfo>('POST', '/api/v1/auth/login', { email, password }));
+      onSignedIn(await unwrap(api.POST('/api/v1/auth/login', { body: { email, password } })));
     } catch (err) {
       setError(err);
     } finally {

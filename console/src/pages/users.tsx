@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
-import { request } from '../api/client';
-import type { Page, Role, User } from '../api/types';
+import { api, unwrap } from '../api/client';
+import type { Role } from '../api/types';
 import { ErrorBox, SelectField, TextField, formatDate, useLoad } from '../components/ui';
 import { useSession } from '../session';
 
@@ -10,13 +10,9 @@ const ROLES: ReadonlyArray<{ value: Role; label: string }> = [
   { value: 'admin', label: 'Admin — also configurations, users, keys' },
 ];
 
-function items<T>(answer: Page<T> | T[]): T[] {
-  return Array.isArray(answer) ? answer : answer.items;
-}
-
 export function UsersPage() {
   const { session } = useSession();
-  const users = useLoad(() => request<Page<User> | User[]>('GET', '/api/v1/users').then(items), []);
+  const users = useLoad(async () => (await unwrap(api.GET('/api/v1/users'))).items, []);
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [role, setRole] = useState<Role>('editor');
@@ -28,7 +24,7 @@ export function UsersPage() {
     e.preventDefault();
     setError(null);
     try {
-      await request('POST', '/api/v1/users', { email, password, role });
+      await unwrap(api.POST('/api/v1/users', { body: { email, password, role } }));
       setEmail('');
       setPassword('');
       users.reload();
@@ -75,7 +71,14 @@ export function UsersPage() {
                     value={u.role}
                     disabled={u.id === session.user.id}
                     onChange={(e) =>
-                      void act(() => request('PATCH', `/api/v1/users/${u.id}`, { role: e.target.value }))
+                      void act(() =>
+                        unwrap(
+                          api.PATCH('/api/v1/users/{id}', {
+                            params: { path: { id: u.id } },
+                            body: { role: e.target.value as Role },
+                          }),
+                        ),
+                      )
                     }
                   >
                     {ROLES.map((r) => (
@@ -94,7 +97,9 @@ export function UsersPage() {
                       aria-label={`Remove ${u.email}`}
                       onClick={() => {
                         if (window.confirm(`Remove ${u.email}? Their sessions end at once.`)) {
-                          void act(() => request('DELETE', `/api/v1/users/${u.id}`));
+                          void act(() =>
+                            unwrap(api.DELETE('/api/v1/users/{id}', { params: { path: { id: u.id } } })),
+                          );
                         }
                       }}
                     >
