@@ -7,6 +7,7 @@ import { PassesCampaignIndex1732260000600 } from './1732260000600-passes-campaig
 import { UsersSessions1732260001200 } from './1732260001200-users-sessions';
 import { CommitOrderedChangeTags1732260001000 } from './1732260001000-commit-ordered-change-tags';
 import { RegistrationPushTokens1732260000700 } from './1732260000700-registration-push-tokens';
+import { BulkUpdates1732260001100 } from './1732260001100-bulk-updates';
 
 /** Every migration, in order. Add new ones at the end. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   UsersSessions1732260001200,
   CommitOrderedChangeTags1732260001000,
   RegistrationPushTokens1732260000700,
+  BulkUpdates1732260001100,
 ];

@@ -21,6 +21,8 @@ import { TenantsModule } from './modules/tenants/tenants.module';
 import { WalletConfigurationsModule } from './modules/wallet-configurations/wallet-configurations.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { UsersModule } from './modules/users/users.module';
+import { BulkUpdatesModule } from './modules/bulk-updates/bulk-updates.module';
+import { BulkUpdatesWorkerModule } from './modules/bulk-updates/bulk-updates-worker.module';
 
 /**
  * One build, three roles: `api` serves HTTP, `worker` runs the queue processors, `all` does both.
@@ -62,7 +64,8 @@ export class AppModule {
         AppleWebServiceModule.forRoot(config),
         UsersModule,
         AuthModule,
-        ...(config.role === 'api' ? [] : [GoogleSyncWorkerModule, PushWorkerModule]),
+        BulkUpdatesModule,
+        ...(config.role === 'api' ? [] : [GoogleSyncWorkerModule, PushWorkerModule, BulkUpdatesWorkerModule]),
       ],
     };
   }

@@ -58,6 +58,8 @@ export interface AppConfig {
   tenantRateLimitApi: number;
   /** Deepest nesting accepted in JSON request bodies (the top-level value is level 1). */
   jsonMaxDepth: number;
+  /** Most data rows in one bulk pass update upload. */
+  bulkUpdateMaxRows: number;
 }
 
 export interface LinkSigningKey {
@@ -112,6 +114,7 @@ const envSchema = z.object({
   TENANT_RATE_LIMIT_LINK_URLS: z.coerce.number().int().min(0).default(600_000),
   TENANT_RATE_LIMIT_API: z.coerce.number().int().min(0).default(6_000),
   JSON_MAX_DEPTH: z.coerce.number().int().min(4).max(1000).default(32),
+  BULK_UPDATE_MAX_ROWS: z.coerce.number().int().positive().max(10_000_000).default(1_000_000),
 });
 
 export class ConfigError extends Error {}
@@ -265,5 +268,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     tenantRateLimitLinkUrls: e.TENANT_RATE_LIMIT_LINK_URLS,
     tenantRateLimitApi: e.TENANT_RATE_LIMIT_API,
     jsonMaxDepth: e.JSON_MAX_DEPTH,
+    bulkUpdateMaxRows: e.BULK_UPDATE_MAX_ROWS,
   };
 }

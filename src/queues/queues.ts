@@ -5,6 +5,7 @@
 export const QUEUE_NAMES = {
   google: 'google-wallet',
   push: 'apple-push',
+  bulk: 'bulk-updates',
 } as const;
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 
@@ -27,6 +28,19 @@ export interface JobPayloads {
     tokens: string[];
     changedAt: string;
   };
+  /** A bulk update was uploaded: resolve its rows to passes and apply them in batches. */
+  'bulk.apply': { tenantId: string; bulkUpdateId: string };
+  /** One applied batch of a bulk update: push the changed passes' devices, patch their Google objects. */
+  'bulk.fanout': {
+    tenantId: string;
+    campaignId: string;
+    bulkUpdateId: string;
+    /** The batch's first target (deterministic job ids for the pushes it fans out into). */
+    batch: number;
+    passIds: string[];
+    googlePassIds: string[];
+    changedAt: string;
+  };
 }
 export type JobName = keyof JobPayloads;
 
@@ -36,6 +50,8 @@ export const QUEUE_OF_JOB: Record<JobName, QueueName> = {
   'push.pass': QUEUE_NAMES.push,
   'push.campaign': QUEUE_NAMES.push,
   'push.batch': QUEUE_NAMES.push,
+  'bulk.apply': QUEUE_NAMES.bulk,
+  'bulk.fanout': QUEUE_NAMES.bulk,
 };
 
 /** Retries with exponential backoff for jobs that talk to Apple or Google. */

@@ -38,6 +38,11 @@ export const ERROR_STATUS = {
   USER_NOT_FOUND: 404,
   USER_EMAIL_TAKEN: 409,
   LAST_ADMIN: 409,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  BULK_UPDATE_TOO_LARGE: 413,
+  BULK_UPDATE_NOT_FOUND: 404,
+  IDEMPOTENCY_KEY_IN_USE: 409,
+  IDEMPOTENCY_KEY_REUSED: 422,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -98,6 +98,11 @@ export class AppleDevicesService {
     return this.repo.pushTargetsForPass(passId);
   }
 
+  /** Push targets of many passes at once: each token once per pass type. */
+  pushTargetsForPasses(passIds: string[]): Promise<PushTarget[]> {
+    return this.repo.pushTargetsForPasses(passIds);
+  }
+
   /**
    * APNs reported these tokens gone for a pass type under a wallet configuration's certificate:
    * deletes the registrations of that pass type and configuration that still carry them (those of

@@ -39,9 +39,10 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectQueue(QUEUE_NAMES.google) google: Queue,
     @InjectQueue(QUEUE_NAMES.push) push: Queue,
+    @InjectQueue(QUEUE_NAMES.bulk) bulk: Queue,
     private readonly metrics: MetricsService,
   ) {
-    this.queues = { [QUEUE_NAMES.google]: google, [QUEUE_NAMES.push]: push };
+    this.queues = { [QUEUE_NAMES.google]: google, [QUEUE_NAMES.push]: push, [QUEUE_NAMES.bulk]: bulk };
     this.relayed = this.metrics.counter('outbox_relayed_total', 'Outbox rows moved to the queue', ['topic']);
     this.metrics.gauge('outbox_pending', 'Outbox rows not yet relayed', [], async function () {
       const rows = (await db

@@ -6,7 +6,11 @@ import { OutboxService } from './outbox.service';
 
 @Global()
 @Module({
-  imports: [BullModule.registerQueue({ name: QUEUE_NAMES.google }, { name: QUEUE_NAMES.push })],
+  imports: [BullModule.registerQueue(
+      { name: QUEUE_NAMES.google },
+      { name: QUEUE_NAMES.push },
+      { name: QUEUE_NAMES.bulk },
+    ),],
   providers: [OutboxService, OutboxRelayService],
   exports: [OutboxService, OutboxRelayService, BullModule],
 })

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { PersonalisationData } from '../campaigns/campaign-template';
+import { DataSource, EntityManager } from 'typeorm';
+import { PersonalisationData, PersonalisationValue } from '../campaigns/campaign-template';
+import { PASS_CHANGED_SET } from './change-tracking';
 import { Pass } from './pass.entity';
 
 interface PassRow {
@@ -127,5 +128,67 @@ export class PassesRepository {
       serialNumber,
     ]);
     return rows[0] ? toPass(rows[0]) : null;
+  }
+
+  /**
+   * Merges attributes into many passes of one campaign, inside the caller's transaction. The
+   * passes are locked in id order first, so that two batches touching the same passes wait for
+   * each other instead of deadlocking. Passes whose data would not change are
+   * left alone; passes whose merged contact and voucher would exceed `maxBytes` as JSON are not
+   * changed and come back in `tooLarge`.
+   */
+  async mergeDataMany(
+    m: EntityManager,
+    tenantId: string,
+    campaignId: string,
+    changes: {
+      passId: string;
+      contact: Record<string, PersonalisationValue>;
+      voucher: Record<string, PersonalisationValue>;
+    }[],
+    maxBytes: number,
+  ): Promise<{ changed: { id: string; google: boolean }[]; tooLarge: string[] }> {
+    if (changes.length === 0) return { changed: [], tooLarge: [] };
+    await m.query(
+      `SELECT 1 FROM passes WHERE id = ANY($3::uuid[]) AND tenant_id = $1 AND campaign_id = $2
+        ORDER BY id FOR UPDATE`,
+      [tenantId, campaignId, changes.map((c) => c.passId)],
+    );
+    const rows = await m.query<{ outcome: 'changed' | 'too-large'; id: string; google: boolean }[]>(
+      `WITH c AS (
+         SELECT * FROM unnest($3::uuid[], $4::jsonb[], $5::jsonb[]) AS c(id, contact, voucher)),
+       n AS (
+         SELECT p.id, p.data AS old,
+                p.data || jsonb_build_object(
+                  'contact', COALESCE(p.data->'contact', '{}'::jsonb) || c.contact,
+                  'voucher', COALESCE(p.data->'voucher', '{}'::jsonb) || c.voucher) AS merged
+           FROM passes p JOIN c ON c.id = p.id
+          WHERE p.tenant_id = $1 AND p.campaign_id = $2),
+       u AS (
+         UPDATE passes p SET data = n.merged, ${PASS_CHANGED_SET}
+           FROM n
+          WHERE p.id = n.id AND n.merged <> n.old
+            AND octet_length((n.merged->'contact')::text) + octet_length((n.merged->'voucher')::text) <= $6
+         RETURNING p.id, (p.google_object_id IS NOT NULL AND p.google_object_synced_at IS NOT NULL) AS google)
+       SELECT 'changed' AS outcome, id, google FROM u
+       UNION ALL
+       SELECT 'too-large', id, false FROM n
+        WHERE octet_length((n.merged->'contact')::text) + octet_length((n.merged->'voucher')::text) > $6`,
+      [
+        tenantId,
+        campaignId,
+        changes.map((c) => c.passId),
+        changes.map((c) => JSON.stringify(c.contact)),
+        changes.map((c) => JSON.stringify(c.voucher)),
+        maxBytes,
+      ],
+    );
+    const changed: { id: string; google: boolean }[] = [];
+    const tooLarge: string[] = [];
+    for (const r of rows) {
+      if (r.outcome === 'changed') changed.push({ id: r.id, google: r.google });
+      else tooLarge.push(r.id);
+    }
+    return { changed, tooLarge };
   }
 }
