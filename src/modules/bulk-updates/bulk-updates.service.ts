@@ -25,7 +25,7 @@ export const BULK_UPDATE_MEDIA_TYPES = { 'text/csv': 'csv', 'application/x-ndjso
 type Format = (typeof BULK_UPDATE_MEDIA_TYPES)[keyof typeof BULK_UPDATE_MEDIA_TYPES];
 
 /** Rows staged per statement while an upload streams in. */
-const STAGE_BATCH_ROWS = 2_000;
+const STAGE_BATCH_ROWS = 5_000;
 /** Error report rows read per query while the report streams out. */
 const ERRORS_PAGE = 5_000;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -162,13 +162,19 @@ export class BulkUpdatesService {
     let errors: BulkRowError[] = [];
     let total = 0;
     let failed = 0;
+    // One batch is written while the next one is parsed: reading waits only when a second batch
+    // is ready before the first is in the database (so at most two batches are in memory).
+    let writing: Promise<void> = Promise.resolve();
     const flush = async () => {
       if (rows.length === 0 && errors.length === 0) return;
       const r = rows;
       const e = errors;
       rows = [];
       errors = [];
-      await this.repo.stage(id, tenantId, r, e);
+      await writing;
+      writing = this.repo.stage(id, tenantId, r, e);
+      // A failed write surfaces at the next flush or at the end; this keeps it from going unhandled.
+      writing.catch(() => undefined);
     };
     const take = (result: BulkRowResult | null) => {
       if (result === null) return;
@@ -225,8 +231,12 @@ export class BulkUpdatesService {
     }
     consume(decoder.end(), true);
     if (csv && !header) parseCsvHeader(undefined);
-    if (total === 0) throw DomainError.validation('body', 'the upload has no data rows');
+    if (total === 0) {
+      await writing;
+      throw DomainError.validation('body', 'the upload has no data rows');
+    }
     await flush();
+    await writing;
     return { total, failed };
   }
 }

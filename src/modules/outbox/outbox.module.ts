@@ -6,11 +6,13 @@ import { OutboxService } from './outbox.service';
 
 @Global()
 @Module({
-  imports: [BullModule.registerQueue(
+  imports: [
+    BullModule.registerQueue(
       { name: QUEUE_NAMES.google },
       { name: QUEUE_NAMES.push },
       { name: QUEUE_NAMES.bulk },
-    ),],
+    ),
+  ],
   providers: [OutboxService, OutboxRelayService],
   exports: [OutboxService, OutboxRelayService, BullModule],
 })
