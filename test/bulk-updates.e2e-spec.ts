@@ -192,11 +192,12 @@ describe('bulk pass updates (e2e)', () => {
       JSON.stringify({ serialNumber: b.pass.serialNumber, voucherCode: b.code, voucher: { a: 1 } }), // 9 two keys
       JSON.stringify({ serialNumber: b.pass.serialNumber, extra: 1, voucher: { a: 1 } }), // 10 unknown property
       JSON.stringify({ serialNumber: b.pass.serialNumber }), // 11 nothing to change
+      JSON.stringify({ serialNumber: b.pass.serialNumber, voucher: { v: 'a\u0000b' } }), // 12 NUL
     ];
     const res = await upload(lines.join('\n'), 'application/x-ndjson');
     expect(res.status).toBe(202);
     const progress = await done(res.body.id);
-    expect(progress).toMatchObject({ status: 'DONE', total: 10, applied: 2, failed: 8 });
+    expect(progress).toMatchObject({ status: 'DONE', total: 11, applied: 2, failed: 9 });
     const report = await errorReport(res.body.id);
     expect(report.map((r) => [r.line, r.error.code])).toEqual([
       [2, 'INVALID_JSON'],
@@ -207,6 +208,7 @@ describe('bulk pass updates (e2e)', () => {
       [9, 'INVALID_KEY'],
       [10, 'INVALID_ROW'],
       [11, 'NO_CHANGES'],
+      [12, 'INVALID_VOUCHER'],
     ]);
     for (const r of report) expect(r.error.message.length).toBeGreaterThan(5);
     expect((await passData(a.pass)).voucher).toMatchObject({ value: '40%', points: 12, code: a.code });
