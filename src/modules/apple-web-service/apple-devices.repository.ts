@@ -248,12 +248,11 @@ export class AppleDevicesRepository {
   /** The distinct (pass type, push token) pairs registered for any of the passes, in that order. */
   async pushTargetsForPasses(passIds: string[]): Promise<PushTarget[]> {
     const rows = await this.db.query<{ push_token: string; pass_type_identifier: string }[]>(
-      `SELECT DISTINCT p.pass_type_identifier, d.push_token
+      `SELECT DISTINCT p.pass_type_identifier, r.push_token
          FROM registrations r
-         JOIN devices d ON d.id = r.device_id
          JOIN passes p ON p.id = r.pass_id
         WHERE r.pass_id = ANY($1::uuid[]) AND p.pass_type_identifier IS NOT NULL
-        ORDER BY p.pass_type_identifier, d.push_token`,
+        ORDER BY p.pass_type_identifier, r.push_token`,
       [passIds],
     );
     return rows.map((r) => ({ pushToken: r.push_token, passTypeIdentifier: r.pass_type_identifier }));
