@@ -8,6 +8,7 @@ import { UsersSessions1732260001200 } from './1732260001200-users-sessions';
 import { CommitOrderedChangeTags1732260001000 } from './1732260001000-commit-ordered-change-tags';
 import { RegistrationPushTokens1732260000700 } from './1732260000700-registration-push-tokens';
 import { BulkUpdates1732260001100 } from './1732260001100-bulk-updates';
+import { Webhooks1732260001300 } from './1732260001300-webhooks';
 
 /** Every migration, in order. Add new ones at the end. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   CommitOrderedChangeTags1732260001000,
   RegistrationPushTokens1732260000700,
   BulkUpdates1732260001100,
+  Webhooks1732260001300,
 ];

@@ -23,6 +23,8 @@ import { AuthModule } from './modules/auth/auth.module';
 import { UsersModule } from './modules/users/users.module';
 import { BulkUpdatesModule } from './modules/bulk-updates/bulk-updates.module';
 import { BulkUpdatesWorkerModule } from './modules/bulk-updates/bulk-updates-worker.module';
+import { WebhooksModule } from './modules/webhooks/webhooks.module';
+import { WebhooksWorkerModule } from './modules/webhooks/webhooks-worker.module';
 
 /**
  * One build, three roles: `api` serves HTTP, `worker` runs the queue processors, `all` does both.
@@ -66,6 +68,8 @@ export class AppModule {
         AuthModule,
         BulkUpdatesModule,
         ...(config.role === 'api' ? [] : [GoogleSyncWorkerModule, PushWorkerModule, BulkUpdatesWorkerModule]),
+        WebhooksModule,
+        ...(config.role === 'api' ? [] : [WebhooksWorkerModule]),
       ],
     };
   }

@@ -60,6 +60,16 @@ export interface AppConfig {
   jsonMaxDepth: number;
   /** Most data rows in one bulk pass update upload. */
   bulkUpdateMaxRows: number;
+  /** Webhook URLs may resolve to loopback/private addresses (tests, on-premise receivers). */
+  webhookAllowPrivateTargets: boolean;
+  /** Longest wait for a webhook receiver's answer. */
+  webhookTimeoutMs: number;
+  /** First retry delay of a failed webhook delivery; doubles per attempt up to an hour. */
+  webhookRetryBaseMs: number;
+  /** An endpoint whose deliveries have all failed for this long is disabled. */
+  webhookDisableAfterHours: number;
+  /** Google's root keys for verifying save/delete callbacks. */
+  googleCallbackKeysUrl: string;
 }
 
 export interface LinkSigningKey {
@@ -115,6 +125,11 @@ const envSchema = z.object({
   TENANT_RATE_LIMIT_API: z.coerce.number().int().min(0).default(6_000),
   JSON_MAX_DEPTH: z.coerce.number().int().min(4).max(1000).default(32),
   BULK_UPDATE_MAX_ROWS: z.coerce.number().int().positive().max(10_000_000).default(1_000_000),
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: boolString.default('false'),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
+  WEBHOOK_DISABLE_AFTER_HOURS: z.coerce.number().positive().max(8760).default(72),
+  GOOGLE_CALLBACK_KEYS_URL: z.string().url().default('https://pay.google.com/gp/m/issuer/keys'),
 });
 
 export class ConfigError extends Error {}
@@ -269,5 +284,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     tenantRateLimitApi: e.TENANT_RATE_LIMIT_API,
     jsonMaxDepth: e.JSON_MAX_DEPTH,
     bulkUpdateMaxRows: e.BULK_UPDATE_MAX_ROWS,
+    webhookAllowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+    webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
+    webhookRetryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+    webhookDisableAfterHours: e.WEBHOOK_DISABLE_AFTER_HOURS,
+    googleCallbackKeysUrl: e.GOOGLE_CALLBACK_KEYS_URL,
   };
 }

@@ -6,6 +6,7 @@ export const QUEUE_NAMES = {
   google: 'google-wallet',
   push: 'apple-push',
   bulk: 'bulk-updates',
+  webhooks: 'webhooks',
 } as const;
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 
@@ -41,6 +42,8 @@ export interface JobPayloads {
     googlePassIds: string[];
     changedAt: string;
   };
+  /** Send one webhook delivery (retried with the webhook backoff for more than a day). */
+  'webhook.deliver': { tenantId: string; deliveryId: string };
 }
 export type JobName = keyof JobPayloads;
 
@@ -52,6 +55,7 @@ export const QUEUE_OF_JOB: Record<JobName, QueueName> = {
   'push.batch': QUEUE_NAMES.push,
   'bulk.apply': QUEUE_NAMES.bulk,
   'bulk.fanout': QUEUE_NAMES.bulk,
+  'webhook.deliver': QUEUE_NAMES.webhooks,
 };
 
 /** Retries with exponential backoff for jobs that talk to Apple or Google. */
@@ -61,6 +65,36 @@ export const DEFAULT_JOB_OPTIONS = {
   removeOnComplete: { age: 24 * 3600, count: 100000 },
   removeOnFail: { age: 7 * 24 * 3600 },
 } as const;
+
+/** The custom backoff strategy name webhook jobs use (see WebhookDeliveryProcessor). */
+export const WEBHOOK_BACKOFF = 'webhook';
+/** Delivery attempts per webhook event: with the default 30 s base and 1 h cap, about 32 hours. */
+export const WEBHOOK_ATTEMPTS = 40;
+
+/** Longest wait between two webhook delivery attempts. */
+export const WEBHOOK_MAX_DELAY_MS = 3600_000;
+
+/**
+ * Delay before webhook attempt `attemptsMade + 1`: the base doubles per attempt up to an hour,
+ * ±10 % jitter so a recovering receiver is not hit by every retry at once.
+ */
+export function webhookBackoff(attemptsMade: number, baseMs: number, random = Math.random()): number {
+  const exp = Math.min(baseMs * 2 ** Math.max(0, attemptsMade - 1), WEBHOOK_MAX_DELAY_MS);
+  return Math.round(exp * (0.9 + 0.2 * random));
+}
+
+/** Job options by topic: webhooks retry for more than a day, everything else as DEFAULT_JOB_OPTIONS. */
+export function jobOptionsFor(topic: JobName, webhookRetryBaseMs: number) {
+  if (topic === 'webhook.deliver') {
+    return {
+      ...DEFAULT_JOB_OPTIONS,
+      attempts: WEBHOOK_ATTEMPTS,
+      backoff: { type: WEBHOOK_BACKOFF, delay: webhookRetryBaseMs },
+      removeOnFail: { age: 14 * 24 * 3600 },
+    };
+  }
+  return DEFAULT_JOB_OPTIONS;
+}
 
 export function redisConnectionOptions(redisUrl: string) {
   const u = new URL(redisUrl);

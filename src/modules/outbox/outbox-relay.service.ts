@@ -6,7 +6,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.module';
-import { DEFAULT_JOB_OPTIONS, JobName, QUEUE_NAMES, QUEUE_OF_JOB, QueueName } from '../../queues/queues';
+import { JobName, QUEUE_NAMES, QUEUE_OF_JOB, QueueName, jobOptionsFor } from '../../queues/queues';
 import { MetricsService } from '../metrics/metrics.service';
 import { OUTBOX_CHANNEL } from './outbox.service';
 
@@ -40,9 +40,15 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
     @InjectQueue(QUEUE_NAMES.google) google: Queue,
     @InjectQueue(QUEUE_NAMES.push) push: Queue,
     @InjectQueue(QUEUE_NAMES.bulk) bulk: Queue,
+    @InjectQueue(QUEUE_NAMES.webhooks) webhooks: Queue,
     private readonly metrics: MetricsService,
   ) {
-    this.queues = { [QUEUE_NAMES.google]: google, [QUEUE_NAMES.push]: push, [QUEUE_NAMES.bulk]: bulk };
+    this.queues = {
+      [QUEUE_NAMES.google]: google,
+      [QUEUE_NAMES.push]: push,
+      [QUEUE_NAMES.bulk]: bulk,
+      [QUEUE_NAMES.webhooks]: webhooks,
+    };
     this.relayed = this.metrics.counter('outbox_relayed_total', 'Outbox rows moved to the queue', ['topic']);
     this.metrics.gauge('outbox_pending', 'Outbox rows not yet relayed', [], async function () {
       const rows = (await db
@@ -113,7 +119,7 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
             items.map((r) => ({
               name: r.topic,
               data: r.payload,
-              opts: { ...DEFAULT_JOB_OPTIONS, jobId: `ob-${r.id}` },
+              opts: { ...jobOptionsFor(r.topic, this.config.webhookRetryBaseMs), jobId: `ob-${r.id}` },
             })),
           ),
           REDIS_TIMEOUT_MS,

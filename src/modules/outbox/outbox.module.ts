@@ -11,6 +11,7 @@ import { OutboxService } from './outbox.service';
       { name: QUEUE_NAMES.google },
       { name: QUEUE_NAMES.push },
       { name: QUEUE_NAMES.bulk },
+      { name: QUEUE_NAMES.webhooks },
     ),
   ],
   providers: [OutboxService, OutboxRelayService],

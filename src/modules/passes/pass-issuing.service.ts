@@ -8,6 +8,7 @@ import { CampaignsService } from '../campaigns/campaigns.service';
 import { CampaignIssuingContext } from '../campaigns/campaigns.repository';
 import { LinksService } from '../links/links.service';
 import { WalletConfigurationsService } from '../wallet-configurations/wallet-configurations.service';
+import { WebhooksService } from '../webhooks/webhooks.service';
 import { PassContentService } from './pass-content.service';
 import { Pass } from './pass.entity';
 import { PassesRepository } from './passes.repository';
@@ -43,6 +44,7 @@ export class PassIssuingService {
     private readonly passes: PassesRepository,
     private readonly content: PassContentService,
     private readonly google: GoogleWalletGateway,
+    private readonly webhooks: WebhooksService,
   ) {}
 
   async issue(token: string): Promise<IssuedPass> {
@@ -58,9 +60,10 @@ export class PassIssuingService {
     const data: PersonalisationData = { contact: claims.contact, voucher: claims.voucher };
     if (claims.platform === 'APPLE') {
       if (!ctx.applePassTypeIdentifier) throw notConfigured('Apple Wallet');
-      const { pass } = await this.findOrCreate(ctx, data, true);
+      const { pass, created } = await this.findOrCreate(ctx, data, true);
       const pkpass = await this.content.buildApplePass(ctx, pass);
       if (!pass.appleIssuedAt) await this.passes.markAppleIssued(pass.id, ctx.applePassTypeIdentifier);
+      if (created || !pass.appleIssuedAt) await this.issued(ctx, pass, 'APPLE');
       return {
         platform: 'APPLE',
         pkpass,
@@ -90,6 +93,15 @@ export class PassIssuingService {
     });
   }
 
+  /** The first time a pass reaches a platform: the tenant's webhooks hear `pass.issued`. */
+  private issued(ctx: CampaignIssuingContext, pass: Pass, platform: 'APPLE' | 'GOOGLE'): Promise<void> {
+    return this.webhooks.emitNow(ctx.tenantId, 'pass.issued', {
+      campaignId: ctx.campaignId,
+      serialNumber: pass.serialNumber,
+      platform,
+    });
+  }
+
   /** Inserts the pass object once (409 = it exists: same pass), then signs a save link naming it. */
   private async saveToGoogle(ctx: CampaignIssuingContext, pass: Pass): Promise<string> {
     const cfg = await this.walletConfigurations.findById(ctx.walletConfigurationId);
@@ -107,6 +119,7 @@ export class PassIssuingService {
         }
         await client.insertObject(type, this.content.googleObject(ctx, pass, objectId));
         await this.passes.markGoogleObject(pass.id, objectId, null);
+        await this.issued(ctx, pass, 'GOOGLE');
       } catch (err) {
         if (err instanceof GoogleWalletError) {
           this.logger.warn(
