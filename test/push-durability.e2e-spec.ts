@@ -171,6 +171,8 @@ describe('push durability (e2e)', () => {
   });
 
   describe('as separate processes', () => {
+    // Four service processes boot at once; on a busy 2-core machine that alone can take a minute.
+    jest.setTimeout(240_000);
     let t: TestApp;
     let key: string;
     let cfg: WalletFixture;

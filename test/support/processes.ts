@@ -41,7 +41,7 @@ export function spawnService(env: Record<string, string>): ServiceProcess {
   return {
     child,
     output,
-    waitFor(text, timeoutMs = 30000) {
+    waitFor(text, timeoutMs = 90000) {
       if (output.some((l) => l.includes(text))) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         const timer = setTimeout(
