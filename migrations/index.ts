@@ -9,6 +9,7 @@ import { CommitOrderedChangeTags1732260001000 } from './1732260001000-commit-ord
 import { RegistrationPushTokens1732260000700 } from './1732260000700-registration-push-tokens';
 import { BulkUpdates1732260001100 } from './1732260001100-bulk-updates';
 import { Webhooks1732260001300 } from './1732260001300-webhooks';
+import { CampaignActivity1732260001201 } from './1732260001201-campaign-activity';
 
 /** Every migration, in order. Add new ones at the end. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   RegistrationPushTokens1732260000700,
   BulkUpdates1732260001100,
   Webhooks1732260001300,
+  CampaignActivity1732260001201,
 ];

@@ -25,6 +25,8 @@ import { BulkUpdatesModule } from './modules/bulk-updates/bulk-updates.module';
 import { BulkUpdatesWorkerModule } from './modules/bulk-updates/bulk-updates-worker.module';
 import { WebhooksModule } from './modules/webhooks/webhooks.module';
 import { WebhooksWorkerModule } from './modules/webhooks/webhooks-worker.module';
+import { CampaignPreviewModule } from './modules/campaign-preview/campaign-preview.module';
+import { CampaignActivityModule } from './modules/campaign-activity/campaign-activity.module';
 
 /**
  * One build, three roles: `api` serves HTTP, `worker` runs the queue processors, `all` does both.
@@ -67,6 +69,8 @@ export class AppModule {
         UsersModule,
         AuthModule,
         BulkUpdatesModule,
+        CampaignPreviewModule,
+        CampaignActivityModule,
         ...(config.role === 'api' ? [] : [GoogleSyncWorkerModule, PushWorkerModule, BulkUpdatesWorkerModule]),
         WebhooksModule,
         ...(config.role === 'api' ? [] : [WebhooksWorkerModule]),

@@ -59,6 +59,11 @@ const DEADLOCK_DETECTED = '40P01';
  * a device is deleted only by a statement that started after every concurrent registration for
  * it committed.
  */
+/** Keeps a row per ended registration (for the campaign page's "devices removed" per day). */
+const RECORD_REMOVALS_SQL = `INSERT INTO registration_removals (tenant_id, campaign_id, pass_id, registered_at)
+  SELECT p.tenant_id, p.campaign_id, g.pass_id, g.created_at FROM gone g JOIN passes p ON p.id = g.pass_id
+  RETURNING 1`;
+
 @Injectable()
 export class AppleDevicesRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
@@ -171,12 +176,13 @@ export class AppleDevicesRepository {
       );
       const deviceId = device[0]?.id;
       if (deviceId === undefined) return false;
-      const [, removed] = await m.query<[unknown[], number]>(
-        `DELETE FROM registrations WHERE device_id = $1 AND pass_id = $2`,
+      const removed = await m.query<unknown[]>(
+        `WITH gone AS (DELETE FROM registrations WHERE device_id = $1 AND pass_id = $2 RETURNING pass_id, created_at)
+         ${RECORD_REMOVALS_SQL}`,
         [deviceId, passId],
       );
       await this.deleteDevicesWithoutRegistrations(m, [deviceId]);
-      return removed > 0;
+      return removed.length > 0;
     });
   }
 
@@ -284,13 +290,16 @@ export class AppleDevicesRepository {
         [candidates.map((c) => c.device_id)],
       );
       const ids = devices.map((d) => d.id);
-      const [, removed] = await m.query<[unknown[], number]>(
-        `DELETE FROM registrations r USING passes p, campaigns c
-          WHERE r.device_id = ANY($4::uuid[]) AND ${scope}`,
+      const removed = await m.query<unknown[]>(
+        `WITH gone AS (
+           DELETE FROM registrations r USING passes p, campaigns c
+            WHERE r.device_id = ANY($4::uuid[]) AND ${scope}
+           RETURNING r.pass_id, r.created_at)
+         ${RECORD_REMOVALS_SQL}`,
         [...params, ids],
       );
       await this.deleteDevicesWithoutRegistrations(m, ids);
-      return removed;
+      return removed.length;
     });
   }
 

@@ -1,12 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { GoogleWalletError } from '../../integrations/google-wallet/google-wallet.client';
+import {
+  GoogleWalletError,
+  GoogleWalletResource,
+} from '../../integrations/google-wallet/google-wallet.client';
 import { GoogleWalletGateway } from '../../integrations/google-wallet/google-wallet.module';
 import {
   buildGoogleClass,
   googleResourceSuffix,
 } from '../../integrations/google-wallet/google-wallet.mapper';
 import { WalletConfigurationsService } from '../wallet-configurations/wallet-configurations.service';
-import { GOOGLE_TYPE_BY_STYLE } from './campaign-template';
+import { GOOGLE_TYPE_BY_STYLE, ImageName } from './campaign-template';
 import { Campaign } from './campaign.entity';
 import { CampaignsRepository } from './campaigns.repository';
 import { AppConfig } from '../../config/app-config';
@@ -38,17 +41,7 @@ export class CampaignGoogleClassService {
       throw new GoogleWalletError('the wallet configuration has no Google block', { retryable: false });
     }
     const images = campaign.imageNames ?? (await this.repo.imageNames(campaign.id));
-    const logoName = images.includes('logo') ? 'logo' : 'icon';
-    const resource = buildGoogleClass({
-      style: campaign.passStyle,
-      classId: campaign.googleClassId,
-      template: campaign.template,
-      issuerName: campaign.template.organizationName,
-      logoUrl: `${this.config.publicBaseUrl}/api/assets/${campaign.id}/${logoName}.png`,
-      heroImageUrl: images.includes('strip')
-        ? `${this.config.publicBaseUrl}/api/assets/${campaign.id}/strip.png`
-        : undefined,
-    });
+    const resource = this.classResource({ ...campaign, googleClassId: campaign.googleClassId }, images);
     try {
       const outcome = await this.google
         .client(cfg.id, cfg.version, creds.serviceAccountKey)
@@ -66,6 +59,27 @@ export class CampaignGoogleClassService {
       });
       throw err;
     }
+  }
+
+  /**
+   * The class resource written to Google (also shown by the campaign preview). `images` null:
+   * a campaign that is not saved yet, so no image URLs.
+   */
+  classResource(
+    campaign: Pick<Campaign, 'id' | 'passStyle' | 'template'> & { googleClassId: string },
+    images: ImageName[] | null,
+  ): GoogleWalletResource {
+    const logoName = images?.includes('logo') ? 'logo' : 'icon';
+    return buildGoogleClass({
+      style: campaign.passStyle,
+      classId: campaign.googleClassId,
+      template: campaign.template,
+      issuerName: campaign.template.organizationName,
+      logoUrl: images ? `${this.config.publicBaseUrl}/api/assets/${campaign.id}/${logoName}.png` : undefined,
+      heroImageUrl: images?.includes('strip')
+        ? `${this.config.publicBaseUrl}/api/assets/${campaign.id}/strip.png`
+        : undefined,
+    });
   }
 
   async markFailed(campaignId: string, error: string): Promise<void> {

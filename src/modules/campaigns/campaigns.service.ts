@@ -266,7 +266,7 @@ function decodeImages(images: Record<string, unknown>): NewImage[] {
 }
 
 /** Stores a clean template: empty groups as [], field keys unique, tokens well formed. */
-function normaliseTemplate(dto: CampaignTemplateDto): CampaignTemplate {
+export function normaliseTemplate(dto: CampaignTemplateDto): CampaignTemplate {
   const t: CampaignTemplate = {
     organizationName: dto.organizationName,
     description: dto.description,

@@ -4,7 +4,15 @@ import { TenantId } from '../../common/auth/auth.decorators';
 import { DomainError } from '../../common/errors';
 import { UuidPipe } from '../../common/http/uuid.pipe';
 import { Page, PaginationQueryDto } from '../../common/pagination/pagination';
-import { CampaignStatsDto, CampaignUpdateDto, PassResponseDto, UpdatePassDto } from '../passes/dto/pass.dto';
+import {
+  CampaignStatsDto,
+  CampaignUpdateDto,
+  PassDetailDto,
+  PassListQueryDto,
+  PassPageDto,
+  PassResponseDto,
+  UpdatePassDto,
+} from '../passes/dto/pass.dto';
 import { PassUpdatesService } from './pass-updates.service';
 
 const SERIAL = /^[A-Za-z0-9_-]{1,64}$/;
@@ -20,13 +28,28 @@ export class PassUpdatesController {
   constructor(private readonly updates: PassUpdatesService) {}
 
   @Get('passes')
-  @ApiOperation({ summary: 'Passes issued from the campaign, with their registered Apple devices' })
+  @ApiOperation({
+    summary: 'Passes issued from the campaign, with their registered Apple devices',
+    description: '`q` searches by serial number, voucher code or contact id (exact or prefix).',
+  })
+  @ApiOkResponse({ type: PassPageDto })
   list(
     @TenantId() tenantId: string,
     @Param('id', UuidPipe) id: string,
-    @Query() q: PaginationQueryDto,
+    @Query() q: PassListQueryDto,
   ): Promise<Page<PassResponseDto>> {
     return this.updates.list(tenantId, id, q);
+  }
+
+  @Get('passes/:serialNumber')
+  @ApiOperation({ summary: 'One pass: platforms, registered devices, last push, voided flag, data' })
+  @ApiOkResponse({ type: PassDetailDto })
+  detail(
+    @TenantId() tenantId: string,
+    @Param('id', UuidPipe) id: string,
+    @Param('serialNumber') serial: string,
+  ): Promise<PassDetailDto> {
+    return this.updates.detail(tenantId, id, serialParam(serial));
   }
 
   @Patch('passes/:serialNumber')

@@ -20,6 +20,17 @@ export interface CampaignUpdateRow {
 }
 
 /** Queries for the pass management API; every one takes the tenant id. */
+export type PassDetailRow = Parameters<typeof toPass>[0] & {
+  devices: number;
+  pass_push_at: Date | null;
+  pass_push_sent: number | null;
+  pass_push_failed: number | null;
+  campaign_push_at: Date | null;
+  campaign_push_sent: number | null;
+  campaign_push_failed: number | null;
+  campaign_push_status: string | null;
+};
+
 @Injectable()
 export class PassUpdatesRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
@@ -57,23 +68,55 @@ export class PassUpdatesRepository {
     return toPass(rows[0]!);
   }
 
+  /**
+   * A page of the campaign's passes; `search` keeps those whose serial number, voucher code or
+   * contact id equals it or starts with it (pattern-ops indexes per campaign).
+   */
   async listPasses(
     tenantId: string,
     campaignId: string,
     limit: number,
     offset: number,
+    search?: string,
   ): Promise<{ rows: (Parameters<typeof toPass>[0] & { devices: number })[]; total: number }> {
+    const params: unknown[] = [tenantId, campaignId];
+    let filter = '';
+    if (search) {
+      const prefix = search.replace(/[\\%_]/g, '\\$&') + '%';
+      params.push(prefix, `v:${prefix}`);
+      filter = ` AND (p.serial_number LIKE $3 OR p.identity LIKE $4 OR (p.data->'contact'->>'id') LIKE $3)`;
+    }
+    const n = params.length;
     const rows = await this.db.query<(Parameters<typeof toPass>[0] & { devices: number })[]>(
       `SELECT p.*, (SELECT count(*)::int FROM registrations r WHERE r.pass_id = p.id) AS devices
-         FROM passes p WHERE p.tenant_id = $1 AND p.campaign_id = $2
-        ORDER BY p.created_at, p.id LIMIT $3 OFFSET $4`,
-      [tenantId, campaignId, limit, offset],
+         FROM passes p WHERE p.tenant_id = $1 AND p.campaign_id = $2${filter}
+        ORDER BY p.created_at, p.id LIMIT $${n + 1} OFFSET $${n + 2}`,
+      [...params, limit, offset],
     );
     const count = await this.db.query<{ n: number }[]>(
-      `SELECT count(*)::int AS n FROM passes WHERE tenant_id = $1 AND campaign_id = $2`,
-      [tenantId, campaignId],
+      `SELECT count(*)::int AS n FROM passes p WHERE p.tenant_id = $1 AND p.campaign_id = $2${filter}`,
+      params,
     );
     return { rows, total: count[0]?.n ?? 0 };
+  }
+
+  /** One pass with its device count and the last push that concerned it (its own, or its campaign's). */
+  async passDetail(tenantId: string, campaignId: string, serial: string): Promise<PassDetailRow | null> {
+    const rows = await this.db.query<PassDetailRow[]>(
+      `SELECT p.*, (SELECT count(*)::int FROM registrations r WHERE r.pass_id = p.id) AS devices,
+              pr.pushed_at AS pass_push_at, pr.sent AS pass_push_sent, pr.failed + pr.unregistered AS pass_push_failed,
+              cu.created_at AS campaign_push_at, cu.sent AS campaign_push_sent, cu.failed AS campaign_push_failed,
+              cu.status AS campaign_push_status
+         FROM passes p
+         LEFT JOIN pass_push_results pr ON pr.pass_id = p.id
+         LEFT JOIN LATERAL (
+           SELECT created_at, sent, failed, status FROM campaign_updates
+            WHERE campaign_id = p.campaign_id AND created_at >= p.created_at AND status <> 'COALESCED'
+            ORDER BY created_at DESC LIMIT 1) cu ON true
+        WHERE p.tenant_id = $1 AND p.campaign_id = $2 AND p.serial_number = $3`,
+      [tenantId, campaignId, serial],
+    );
+    return rows[0] ?? null;
   }
 
   async passCounts(tenantId: string, campaignId: string) {

@@ -10,7 +10,14 @@ import { personalisationObjectProblem } from '../links/link-request.validator';
 import { OutboxService } from '../outbox/outbox.service';
 import { Pass } from '../passes/pass.entity';
 import { toPass } from '../passes/passes.repository';
-import { CampaignStatsDto, CampaignUpdateDto, PassResponseDto, UpdatePassDto } from '../passes/dto/pass.dto';
+import {
+  CampaignStatsDto,
+  CampaignUpdateDto,
+  PassDetailDto,
+  PassListQueryDto,
+  PassResponseDto,
+  UpdatePassDto,
+} from '../passes/dto/pass.dto';
 import { CampaignUpdateRow, PassUpdatesRepository } from './pass-updates.repository';
 
 /**
@@ -33,14 +40,41 @@ export class PassUpdatesService implements OnModuleInit {
     });
   }
 
-  async list(tenantId: string, campaignId: string, q: PaginationQueryDto): Promise<Page<PassResponseDto>> {
+  async list(tenantId: string, campaignId: string, q: PassListQueryDto): Promise<Page<PassResponseDto>> {
     await this.campaigns.getEntity(tenantId, campaignId);
-    const { rows, total } = await this.repo.listPasses(tenantId, campaignId, q.limit, q.offset);
+    const { rows, total } = await this.repo.listPasses(tenantId, campaignId, q.limit, q.offset, q.q);
     return page(
       rows.map((r) => toDto(toPass(r), r.devices)),
       total,
       q,
     );
+  }
+
+  async detail(tenantId: string, campaignId: string, serial: string): Promise<PassDetailDto> {
+    await this.campaigns.getEntity(tenantId, campaignId);
+    const r = await this.repo.passDetail(tenantId, campaignId, serial);
+    if (!r) throw DomainError.notFound('PASS_NOT_FOUND', 'Pass');
+    const own = r.pass_push_at
+      ? {
+          at: r.pass_push_at,
+          scope: 'PASS' as const,
+          sent: r.pass_push_sent ?? 0,
+          failed: r.pass_push_failed ?? 0,
+        }
+      : null;
+    const campaign = r.campaign_push_at
+      ? {
+          at: r.campaign_push_at,
+          scope: 'CAMPAIGN' as const,
+          sent: r.campaign_push_sent ?? 0,
+          failed: r.campaign_push_failed ?? 0,
+        }
+      : null;
+    const last = own && campaign ? (own.at >= campaign.at ? own : campaign) : (own ?? campaign);
+    return {
+      ...toDto(toPass(r), r.devices),
+      lastPush: last ? { ...last, at: last.at.toISOString() } : null,
+    };
   }
 
   async update(

@@ -68,7 +68,7 @@ export class PassContentService {
     @InjectConfig() private readonly config: AppConfig,
   ) {}
 
-  render(ctx: CampaignIssuingContext, pass: Pass): CampaignTemplate {
+  render(ctx: CampaignIssuingContext, pass: Pick<Pass, 'data'>): CampaignTemplate {
     const key = `${ctx.campaignId}:${ctx.contentVersion}`;
     let compiled = this.templates.get(key);
     if (!compiled) {
@@ -99,24 +99,44 @@ export class PassContentService {
         "This campaign's wallet configuration has no Apple Wallet credentials",
       );
     }
-    const passJson = buildPassJson({
+    const passJson = this.applePassJson(ctx, pass, signing);
+    return this.pkpass.build({ passJson, files: await this.campaignFiles(ctx), signing: signing.material });
+  }
+
+  /** The pass.json of a pass (what buildApplePass signs; the campaign preview shows the same). */
+  applePassJson(
+    ctx: CampaignIssuingContext,
+    pass: Pick<Pass, 'serialNumber' | 'authenticationToken' | 'voided' | 'data'>,
+    ids: { passTypeIdentifier: string; teamIdentifier: string },
+    rendered?: CampaignTemplate,
+  ): Record<string, unknown> {
+    return buildPassJson({
       style: ctx.passStyle,
-      template: this.render(ctx, pass),
-      passTypeIdentifier: signing.passTypeIdentifier,
-      teamIdentifier: signing.teamIdentifier,
+      template: rendered ?? this.render(ctx, pass),
+      passTypeIdentifier: ids.passTypeIdentifier,
+      teamIdentifier: ids.teamIdentifier,
       serialNumber: pass.serialNumber,
       authenticationToken: pass.authenticationToken,
       webServiceURL: this.config.publicBaseUrl,
       voided: pass.voided,
     });
-    return this.pkpass.build({ passJson, files: await this.campaignFiles(ctx), signing: signing.material });
   }
 
-  googleObjectId(issuerId: string, pass: Pass): string {
+  googleObjectId(issuerId: string, pass: Pick<Pass, 'serialNumber'>): string {
     return `${issuerId}.${googleResourceSuffix(`pass_${pass.serialNumber}`)}`;
   }
 
-  googleObject(ctx: CampaignIssuingContext, pass: Pass, objectId: string): GoogleWalletResource {
+  /**
+   * The pass's Google object. For previews: `rendered` is the template already filled in (not
+   * cached by campaign version), `withImages: false` leaves image URLs out (an unsaved campaign).
+   */
+  googleObject(
+    ctx: CampaignIssuingContext,
+    pass: Pick<Pass, 'serialNumber' | 'voided' | 'data'>,
+    objectId: string,
+    opts: { withImages?: boolean; rendered?: CampaignTemplate } = {},
+  ): GoogleWalletResource {
+    const withImages = opts.withImages ?? true;
     const logo: ImageName = ctx.imageNames.includes('logo') ? 'logo' : 'icon';
     const contactName = [pass.data.contact.firstName, pass.data.contact.lastName]
       .filter((v) => v !== undefined && v !== null)
@@ -125,10 +145,11 @@ export class PassContentService {
       style: ctx.passStyle,
       objectId,
       classId: ctx.googleClassId!,
-      template: this.render(ctx, pass),
+      template: opts.rendered ?? this.render(ctx, pass),
       state: pass.voided ? 'INACTIVE' : 'ACTIVE',
-      logoUrl: this.assetUrl(ctx.campaignId, logo),
-      heroImageUrl: ctx.imageNames.includes('strip') ? this.assetUrl(ctx.campaignId, 'strip') : undefined,
+      logoUrl: withImages ? this.assetUrl(ctx.campaignId, logo) : undefined,
+      heroImageUrl:
+        withImages && ctx.imageNames.includes('strip') ? this.assetUrl(ctx.campaignId, 'strip') : undefined,
       accountId:
         ctx.passStyle === 'storeCard' ? String(pass.data.contact.id ?? pass.serialNumber) : undefined,
       accountName: ctx.passStyle === 'storeCard' && contactName ? contactName : undefined,

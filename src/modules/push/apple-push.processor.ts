@@ -83,7 +83,7 @@ export class ApplePushProcessor extends WorkerHost {
       retry.push(...r.retry);
       lastReason = r.retryReason ?? lastReason;
     }
-    await this.repo.recordOutcomes(pass.tenant_id, pass.campaign_id, null, totals);
+    await this.repo.recordOutcomes(pass.tenant_id, pass.campaign_id, null, totals, pass.id);
     if (retry.length > 0) this.retryLater(job, retry.length, lastReason);
     return `sent ${totals.sent}`;
   }

@@ -121,10 +121,26 @@ export class PushRepository {
     campaignId: string,
     updateId: string | null,
     counts: { sent: number; failed: number; unregistered: number },
+    passId?: string,
   ): Promise<void> {
+    if (passId) {
+      // The pass page's "last push" (also when there was no device to push to).
+      await this.db.query(
+        `INSERT INTO pass_push_results (pass_id, tenant_id, sent, failed, unregistered) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (pass_id) DO UPDATE SET pushed_at = now(), sent = EXCLUDED.sent, failed = EXCLUDED.failed,
+           unregistered = EXCLUDED.unregistered`,
+        [passId, tenantId, counts.sent, counts.failed, counts.unregistered],
+      );
+    }
     if (counts.sent + counts.failed + counts.unregistered === 0) return;
+    // Totals and the UTC day's counters (failed includes tokens APNs reported gone) in one statement.
     await this.db.query(
-      `INSERT INTO push_counters (campaign_id, tenant_id, sent, failed, unregistered) VALUES ($1, $2, $3, $4, $5)
+      `WITH daily AS (
+         INSERT INTO push_daily_counters (campaign_id, tenant_id, day, sent, failed)
+         VALUES ($1, $2, (now() AT TIME ZONE 'UTC')::date, $3, $4::bigint + $5::bigint)
+         ON CONFLICT (campaign_id, day) DO UPDATE SET sent = push_daily_counters.sent + EXCLUDED.sent,
+           failed = push_daily_counters.failed + EXCLUDED.failed)
+       INSERT INTO push_counters (campaign_id, tenant_id, sent, failed, unregistered) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (campaign_id) DO UPDATE SET sent = push_counters.sent + EXCLUDED.sent,
          failed = push_counters.failed + EXCLUDED.failed, unregistered = push_counters.unregistered + EXCLUDED.unregistered,
          updated_at = now()`,

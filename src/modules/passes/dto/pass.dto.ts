@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsObject, IsOptional } from 'class-validator';
+import { IsObject, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { PaginationQueryDto } from '../../../common/pagination/pagination';
 
 export class UpdatePassDto {
   @ApiPropertyOptional({
@@ -31,6 +32,42 @@ export class PassResponseDto {
   @ApiPropertyOptional({ nullable: true, type: String }) googleSyncError!: string | null;
   @ApiProperty() createdAt!: string;
   @ApiProperty() updatedAt!: string;
+}
+
+export class PassListQueryDto extends PaginationQueryDto {
+  @ApiPropertyOptional({
+    maxLength: 200,
+    example: 'SUMMER-0',
+    description: 'Keeps passes whose serial number, voucher code or contact id equals this or starts with it',
+  })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  q?: string;
+}
+
+export class PassLastPushDto {
+  @ApiProperty({ format: 'date-time' }) at!: string;
+  @ApiProperty({
+    enum: ['PASS', 'CAMPAIGN'],
+    description:
+      'PASS: a push for this pass alone (PATCH, void); CAMPAIGN: the campaign-wide update it was part of (counts are campaign-wide)',
+  })
+  scope!: 'PASS' | 'CAMPAIGN';
+  @ApiProperty() sent!: number;
+  @ApiProperty() failed!: number;
+}
+
+export class PassPageDto {
+  @ApiProperty({ type: [PassResponseDto] }) items!: PassResponseDto[];
+  @ApiProperty() total!: number;
+  @ApiProperty() limit!: number;
+  @ApiProperty() offset!: number;
+}
+
+export class PassDetailDto extends PassResponseDto {
+  @ApiPropertyOptional({ nullable: true, type: PassLastPushDto }) lastPush!: PassLastPushDto | null;
 }
 
 export class CampaignStatsDto {
