@@ -12,7 +12,14 @@ import {
 import { checkPkpass } from './support/pkpass';
 import { createTenantWithAdmin, signIn, userWithRole } from './support/session';
 import { startTestApp, TestApp } from './support/test-app';
-import { eventually, install, newDeviceId, newPushToken, register } from './support/wallet-device';
+import {
+  eventually,
+  install,
+  InstalledPass,
+  newDeviceId,
+  newPushToken,
+  register,
+} from './support/wallet-device';
 
 const today = () => new Date().toISOString().slice(0, 10);
 
@@ -192,7 +199,7 @@ describe('campaign console API: preview, test links, activity, pass search (e2e)
   describe('activity', () => {
     it('counts passes, registrations, removals and pushes per day; impact and pass detail agree', async () => {
       const campaign = await createCampaign(t, key, cfg.id);
-      const passes = [];
+      const passes: InstalledPass[] = [];
       for (let i = 0; i < 3; i++) {
         const link = await t.request('POST', `/api/v1/campaigns/${campaign.id}/test-links`, {
           token: key,
