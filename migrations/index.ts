@@ -10,6 +10,7 @@ import { RegistrationPushTokens1732260000700 } from './1732260000700-registratio
 import { BulkUpdates1732260001100 } from './1732260001100-bulk-updates';
 import { Webhooks1732260001300 } from './1732260001300-webhooks';
 import { CampaignActivity1732260001201 } from './1732260001201-campaign-activity';
+import { GoogleUpdateProgress1732260001010 } from './1732260001010-google-update-progress';
 
 /** Every migration, in order. Add new ones at the end. */
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   BulkUpdates1732260001100,
   Webhooks1732260001300,
   CampaignActivity1732260001201,
+  GoogleUpdateProgress1732260001010,
 ];

@@ -227,7 +227,14 @@ describe('campaigns (e2e)', () => {
     expect(patched.body.contentVersion).toBe(2);
     expect(patched.body.template.description).toBe('Autumn voucher');
     expect(Object.keys(patched.body.images).sort()).toEqual(['icon', 'strip']);
-    expect(patched.body.google.syncStatus).toBe('SYNCED');
+    // The class is patched by the worker through the outbox, not inside the request.
+    let synced = patched.body.google.syncStatus as string;
+    for (let deadline = Date.now() + 20000; synced !== 'SYNCED' && Date.now() < deadline;) {
+      await new Promise((r) => setTimeout(r, 100));
+      synced = (await t.request('GET', `/api/v1/campaigns/${a.id}`, { token: tenant.apiKey })).body.google
+        .syncStatus;
+    }
+    expect(synced).toBe('SYNCED');
     expect(google.classes.get(a.google!.classId)).toMatchObject({ hexBackgroundColor: '#112233' });
 
     const renamed = await t.request('PATCH', `/api/v1/campaigns/${a.id}`, {

@@ -22,6 +22,8 @@ export interface AppConfig {
   googleSaveUrl: string;
   googleOauthTokenUrl: string;
   googleRequestTimeoutMs: number;
+  /** Google Wallet calls per second per issuer made by campaign-wide object updates (all workers together). */
+  googleRequestsPerSecond: number;
   linkBatchLimit: number;
   logLevel: string;
   apiKeyCacheTtlMs: number;
@@ -101,6 +103,7 @@ const envSchema = z.object({
   GOOGLE_SAVE_URL: z.string().url().default('https://pay.google.com/gp/v/save'),
   GOOGLE_OAUTH_TOKEN_URL: z.string().url().default('https://oauth2.googleapis.com/token'),
   GOOGLE_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
+  GOOGLE_REQUESTS_PER_SECOND: z.coerce.number().int().positive().max(10_000).default(20),
   LINK_BATCH_LIMIT: z.coerce.number().int().positive().max(100000).default(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(5000),
@@ -262,6 +265,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     googleSaveUrl: e.GOOGLE_SAVE_URL.replace(/\/+$/, ''),
     googleOauthTokenUrl: e.GOOGLE_OAUTH_TOKEN_URL,
     googleRequestTimeoutMs: e.GOOGLE_REQUEST_TIMEOUT_MS,
+    googleRequestsPerSecond: e.GOOGLE_REQUESTS_PER_SECOND,
     linkBatchLimit: e.LINK_BATCH_LIMIT,
     logLevel: e.LOG_LEVEL,
     apiKeyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,

@@ -13,6 +13,16 @@ export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
 export interface JobPayloads {
   /** Insert or patch a campaign's Google class. */
   'google.class.sync': { tenantId: string; campaignId: string; contentVersion: number };
+  /**
+   * A campaign's content changed: patch every saved Google object of it (paced per issuer,
+   * resumable; progress on the campaign update).
+   */
+  'google.campaign.objects': {
+    tenantId: string;
+    campaignId: string;
+    updateId: string;
+    contentVersion: number;
+  };
   /** Patch (or re-state) one pass's Google object. */
   'google.object.sync': { tenantId: string; passId: string };
   /** One pass changed: push its registered devices. */
@@ -50,6 +60,7 @@ export type JobName = keyof JobPayloads;
 export const QUEUE_OF_JOB: Record<JobName, QueueName> = {
   'google.class.sync': QUEUE_NAMES.google,
   'google.object.sync': QUEUE_NAMES.google,
+  'google.campaign.objects': QUEUE_NAMES.google,
   'push.pass': QUEUE_NAMES.push,
   'push.campaign': QUEUE_NAMES.push,
   'push.batch': QUEUE_NAMES.push,

@@ -31,6 +31,13 @@ export interface FakeGoogle {
   issuedTokens: Map<string, { clientEmail: string; expiresAt: number }>;
   /** While on, every request (token included) answers 503. */
   setOutage(on: boolean): void;
+  /**
+   * While on, every Wallet REST request answers 429 with `Retry-After: <retryAfterSeconds>`
+   * (the token endpoint keeps working).
+   */
+  setRateLimited(on: boolean, retryAfterSeconds?: number): void;
+  /** Successful PATCHes per object id (answered 200). */
+  objectPatches: Map<string, number>;
   /** Hold every request this long before answering. */
   setDelayMs(ms: number): void;
   /** The next request for this exact path (e.g. `/walletobjects/v1/offerObject`) answers `status`. */
@@ -42,6 +49,10 @@ export interface FakeGoogleRequest {
   method: string;
   path: string;
   body: unknown;
+  /** When it arrived (Date.now()). */
+  at: number;
+  /** The status it was answered with (set when answered). */
+  status?: number;
 }
 
 export type StoredResource = { id: string; kind: string } & Record<string, unknown>;
@@ -124,7 +135,9 @@ export async function startFakeGoogle(): Promise<FakeGoogle> {
   const failures = new Map<string, number[]>();
   const pendingTimers = new Set<NodeJS.Timeout>();
   let outage = false;
+  let rateLimited: number | null = null;
   let delayMs = 0;
+  const objectPatches = new Map<string, number>();
 
   const server = createServer((req, res) => {
     serve(req, res).catch((err: unknown) => {
@@ -143,7 +156,11 @@ export async function startFakeGoogle(): Promise<FakeGoogle> {
     }
     const isToken = path === '/token';
     const body = isToken ? Object.fromEntries(new URLSearchParams(raw)) : parseJson(raw);
-    requests.push({ method: req.method ?? 'GET', path, body });
+    const entry: FakeGoogleRequest = { method: req.method ?? 'GET', path, body, at: Date.now() };
+    requests.push(entry);
+    res.once('finish', () => {
+      entry.status = res.statusCode;
+    });
 
     if (delayMs > 0) {
       const proceed = await wait(delayMs, res);
@@ -160,6 +177,12 @@ export async function startFakeGoogle(): Promise<FakeGoogle> {
           status,
           status === 503 ? 'The service is currently unavailable.' : 'Injected failure.',
         );
+      return;
+    }
+
+    if (rateLimited !== null && !isToken) {
+      if (!res.headersSent) res.setHeader('retry-after', String(rateLimited));
+      sendRestError(res, 429, 'Quota exceeded for quota metric requests per second.');
       return;
     }
 
@@ -301,6 +324,7 @@ export async function startFakeGoogle(): Promise<FakeGoogle> {
         const next = method === 'PATCH' ? { ...existing, ...resource, id, kind } : { ...resource, id, kind };
         validate(type, next);
         store.set(id, next);
+        if (method === 'PATCH' && store === objects) objectPatches.set(id, (objectPatches.get(id) ?? 0) + 1);
         return next;
       }
       default:
@@ -360,8 +384,12 @@ export async function startFakeGoogle(): Promise<FakeGoogle> {
     registerServiceAccount(clientEmail, publicKeyPem) {
       publicKeys.set(clientEmail, publicKeyPem);
     },
+    objectPatches,
     setOutage(on) {
       outage = on;
+    },
+    setRateLimited(on, retryAfterSeconds = 1) {
+      rateLimited = on ? retryAfterSeconds : null;
     },
     setDelayMs(ms) {
       delayMs = ms;

@@ -39,12 +39,18 @@ export class GoogleWalletError extends Error {
   readonly reason?: string;
   /** True when trying again later may succeed: no answer, timeouts, 408, 429 and 5xx. */
   readonly retryable: boolean;
+  /** Google's `Retry-After` (429, 503), in milliseconds, when it sent one. */
+  readonly retryAfterMs?: number;
 
-  constructor(message: string, details: { status?: number; reason?: string; retryable: boolean }) {
+  constructor(
+    message: string,
+    details: { status?: number; reason?: string; retryable: boolean; retryAfterMs?: number },
+  ) {
     super(message);
     this.status = details.status;
     this.reason = details.reason;
     this.retryable = details.retryable;
+    this.retryAfterMs = details.retryAfterMs;
   }
 }
 
@@ -221,7 +227,12 @@ export class GoogleWalletClient {
     const { reason, message } = describeErrorBody(response.data);
     const retryable = status === 408 || status === 429 || status >= 500;
     const text = `Google Wallet ${what} failed: ${status}${reason ? ` ${reason}` : ''}${message ? `: ${message}` : ''}`;
-    return new GoogleWalletError(this.redact(text), { status, reason, retryable });
+    return new GoogleWalletError(this.redact(text), {
+      status,
+      reason,
+      retryable,
+      retryAfterMs: retryAfterMs(response.headers),
+    });
   }
 
   /** Error text can echo what was sent; make sure no part of the private key ever leaves in it. */
@@ -238,6 +249,17 @@ function secretFragments(pem: string): string[] {
     .split(/\r?\n/)
     .map((line) => line.trim())
     .filter((line) => line.length >= 16 && !line.startsWith('-----'));
+}
+
+/** `Retry-After` as seconds or an HTTP date, in milliseconds from now; undefined when absent or unreadable. */
+export function retryAfterMs(headers: unknown, now = Date.now()): number | undefined {
+  let value: unknown;
+  if (headers instanceof Headers) value = headers.get('retry-after');
+  else if (isObject(headers)) value = headers['retry-after'];
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 function networkErrorCode(err: GaxiosError): string | undefined {

@@ -161,7 +161,6 @@ export class CampaignsService {
     }
     const contentChanged = template !== undefined || setImages.length > 0 || removeImages.length > 0;
 
-    let googleToSync = false;
     let updateId: string | undefined;
     await this.repo.transaction(async (m) => {
       const current = await this.repo.findForUpdate(m, tenantId, id);
@@ -184,7 +183,6 @@ export class CampaignsService {
         );
         const contentVersion = rows[0]!.content_version;
         if (current.googleClassId) {
-          googleToSync = true;
           await this.outbox.add(m, tenantId, 'google.class.sync', {
             tenantId,
             campaignId: id,
@@ -199,13 +197,8 @@ export class CampaignsService {
       }
     });
     this.forgetContext(id);
-    let campaign = await this.mustFind(tenantId, id);
-    if (googleToSync) {
-      await this.googleClass.syncNow(campaign).catch((err: Error) => {
-        this.logger.warn({ campaignId: id, err: err.message }, 'Google class not patched yet; will retry');
-      });
-      campaign = await this.mustFind(tenantId, id);
-    }
+    // The Google class and objects are patched by the worker (outbox): no Google call in here.
+    const campaign = await this.mustFind(tenantId, id);
     return { ...this.toDto(campaign), ...(updateId ? { updateId } : {}) };
   }
 

@@ -6,10 +6,13 @@ import { JobPayloads, QUEUE_NAMES } from '../../queues/queues';
 import { CampaignGoogleClassService } from '../campaigns/campaign-google-class.service';
 import { CampaignsService } from '../campaigns/campaigns.service';
 import { PassGoogleObjectService } from '../passes/pass-google-object.service';
+import { GoogleCampaignObjectsService } from './google-campaign-objects.service';
+import { GoogleUpdateProgressRepository } from './google-update-progress.repository';
 
 type GoogleJob =
   | Job<JobPayloads['google.class.sync'], unknown, 'google.class.sync'>
-  | Job<JobPayloads['google.object.sync'], unknown, 'google.object.sync'>;
+  | Job<JobPayloads['google.object.sync'], unknown, 'google.object.sync'>
+  | Job<JobPayloads['google.campaign.objects'], unknown, 'google.campaign.objects'>;
 
 /** Google Wallet writes that retry with backoff: campaign classes and pass objects. */
 @Processor(QUEUE_NAMES.google, { concurrency: 20, lockDuration: 10_000, stalledInterval: 5_000 })
@@ -20,6 +23,8 @@ export class GoogleWalletProcessor extends WorkerHost {
     private readonly campaigns: CampaignsService,
     private readonly googleClass: CampaignGoogleClassService,
     private readonly objects: PassGoogleObjectService,
+    private readonly campaignObjects: GoogleCampaignObjectsService,
+    private readonly progress: GoogleUpdateProgressRepository,
   ) {
     super();
   }
@@ -31,6 +36,8 @@ export class GoogleWalletProcessor extends WorkerHost {
           return await this.syncClass(job.data);
         case 'google.object.sync':
           return await this.objects.sync(job.data.tenantId, job.data.passId);
+        case 'google.campaign.objects':
+          return await this.campaignObjects.run(job.data);
       }
     } catch (err) {
       const retryable = err instanceof GoogleWalletError ? err.retryable : true;
@@ -42,6 +49,10 @@ export class GoogleWalletProcessor extends WorkerHost {
       );
       if (job.name === 'google.class.sync' && (!retryable || lastAttempt)) {
         await this.googleClass.markFailed(job.data.campaignId, message);
+      }
+      if (job.name === 'google.campaign.objects' && (!retryable || lastAttempt)) {
+        // The run gives up: what is left counts as failed, so the update can finish.
+        await this.progress.failRest(job.data.updateId);
       }
       if (!retryable) throw new UnrecoverableError(message);
       throw err;

@@ -17,6 +17,11 @@ export interface CampaignUpdateRow {
   failed: number;
   created_at: Date;
   finished_at: Date | null;
+  google_status: 'PENDING' | 'RUNNING' | 'DONE' | 'COALESCED' | null;
+  google_total: number | null;
+  google_patched: number;
+  google_failed: number;
+  google_finished_at: Date | null;
 }
 
 /** Queries for the pass management API; every one takes the tenant id. */
@@ -164,10 +169,12 @@ export class PassUpdatesRepository {
     tenantId: string,
     campaignId: string,
     contentVersion: number,
+    google: boolean,
   ): Promise<string> {
     const rows = await m.query<{ id: string }[]>(
-      `INSERT INTO campaign_updates (tenant_id, campaign_id, content_version) VALUES ($1, $2, $3) RETURNING id`,
-      [tenantId, campaignId, contentVersion],
+      `INSERT INTO campaign_updates (tenant_id, campaign_id, content_version, google_status)
+       VALUES ($1, $2, $3, CASE WHEN $4::boolean THEN 'PENDING' END) RETURNING id`,
+      [tenantId, campaignId, contentVersion, google],
     );
     return rows[0]!.id;
   }

@@ -169,11 +169,13 @@ export class PassUpdatesService implements OnModuleInit {
 
   /** Inside the campaign's change transaction: record the update and the intent to fan out. */
   private async onCampaignContentChanged(m: EntityManager, campaign: Campaign): Promise<string> {
+    const google = campaign.googleClassId !== null;
     const updateId = await this.repo.insertCampaignUpdate(
       m,
       campaign.tenantId,
       campaign.id,
       campaign.contentVersion,
+      google,
     );
     await this.outbox.add(m, campaign.tenantId, 'push.campaign', {
       tenantId: campaign.tenantId,
@@ -181,6 +183,13 @@ export class PassUpdatesService implements OnModuleInit {
       updateId,
       changedAt: new Date().toISOString(),
     });
+    if (google)
+      await this.outbox.add(m, campaign.tenantId, 'google.campaign.objects', {
+        tenantId: campaign.tenantId,
+        campaignId: campaign.id,
+        updateId,
+        contentVersion: campaign.contentVersion,
+      });
     return updateId;
   }
 
@@ -228,15 +237,33 @@ function toDto(p: Pass, devices: number | null): PassResponseDto {
 }
 
 function updateDto(r: CampaignUpdateRow): CampaignUpdateDto {
+  const google = r.google_status
+    ? {
+        status: r.google_status,
+        total: r.google_total,
+        patched: r.google_patched,
+        failed: r.google_failed,
+        pending:
+          r.google_total === null ? null : Math.max(r.google_total - r.google_patched - r.google_failed, 0),
+      }
+    : null;
+  const googleOpen = google !== null && (google.status === 'PENDING' || google.status === 'RUNNING');
   return {
     id: r.id,
     campaignId: r.campaign_id,
-    status: r.status,
+    // The Apple side decides the status, except that a finished push fan-out waits for Google.
+    status: r.status === 'DONE' && googleOpen ? 'RUNNING' : r.status,
+    google,
     total: r.total,
     sent: r.sent,
     failed: r.failed,
     done: r.sent + r.failed,
     createdAt: r.created_at.toISOString(),
-    finishedAt: r.finished_at ? r.finished_at.toISOString() : null,
+    finishedAt: googleOpen || !r.finished_at ? null : latest(r.finished_at, r.google_finished_at),
   };
+}
+
+function latest(a: Date | null, b: Date | null): string | null {
+  const d = a && b ? (a > b ? a : b) : (a ?? b);
+  return d ? d.toISOString() : null;
 }

@@ -118,6 +118,15 @@ export class PassesRepository {
     await this.db.query(`UPDATE passes SET google_sync_error = $2 WHERE id = $1`, [passId, error]);
   }
 
+  /** The Google objects of these passes were patched: forget earlier sync errors. */
+  async clearGoogleErrors(passIds: string[]): Promise<void> {
+    if (passIds.length === 0) return;
+    await this.db.query(
+      `UPDATE passes SET google_sync_error = NULL WHERE id = ANY($1::uuid[]) AND google_sync_error IS NOT NULL`,
+      [passIds],
+    );
+  }
+
   async findById(id: string): Promise<Pass | null> {
     const rows = await this.db.query<PassRow[]>(`SELECT * FROM passes WHERE id = $1`, [id]);
     return rows[0] ? toPass(rows[0]) : null;

@@ -83,10 +83,23 @@ export class CampaignStatsDto {
   googleClass!: { classId: string; syncStatus: string; lastError: string | null } | null;
 }
 
+export class GoogleUpdateProgressDto {
+  @ApiProperty({ enum: ['PENDING', 'RUNNING', 'DONE', 'COALESCED'] }) status!: string;
+  @ApiProperty({ nullable: true, type: Number }) total!: number | null;
+  @ApiProperty() patched!: number;
+  @ApiProperty() failed!: number;
+  @ApiProperty({ nullable: true, type: Number, description: 'total - patched - failed' })
+  pending!: number | null;
+}
+
 export class CampaignUpdateDto {
   @ApiProperty() id!: string;
   @ApiProperty() campaignId!: string;
-  @ApiProperty({ enum: ['PENDING', 'RUNNING', 'DONE', 'COALESCED'] }) status!: string;
+  @ApiProperty({
+    enum: ['PENDING', 'RUNNING', 'DONE', 'COALESCED'],
+    description: 'DONE once the Apple pushes and the Google objects are both done',
+  })
+  status!: string;
   @ApiProperty({
     nullable: true,
     type: Number,
@@ -96,6 +109,13 @@ export class CampaignUpdateDto {
   @ApiProperty() sent!: number;
   @ApiProperty() failed!: number;
   @ApiProperty({ description: 'sent + failed' }) done!: number;
+  @ApiPropertyOptional({
+    nullable: true,
+    type: GoogleUpdateProgressDto,
+    description:
+      'Saved Google objects of the campaign to patch (null when the campaign has no Google class); total is null until the run has counted them',
+  })
+  google!: GoogleUpdateProgressDto | null;
   @ApiProperty() createdAt!: string;
   @ApiPropertyOptional({ nullable: true, type: String }) finishedAt!: string | null;
 }
