@@ -4,7 +4,9 @@ import { DomainError } from '../../common/errors';
 import { page, Page, PaginationQueryDto } from '../../common/pagination/pagination';
 import { SecretEncryptionService } from '../../integrations/crypto/secret-box';
 import { checkAppleCredentials, CheckedAppleCredentials } from './apple-credentials.validator';
+import { certificateAndKeyFromP12 } from './p12';
 import {
+  AppleCredentialsDto,
   CreateWalletConfigurationDto,
   UpdateWalletConfigurationDto,
   WalletConfigurationResponseDto,
@@ -65,7 +67,7 @@ export class WalletConfigurationsService {
 
   async create(tenantId: string, dto: CreateWalletConfigurationDto): Promise<WalletConfigurationResponseDto> {
     const id = randomUUID();
-    const apple = dto.apple ? checkAppleCredentials(dto.apple) : null;
+    const apple = dto.apple ? checkAppleCredentials(applePemInput(dto.apple)) : null;
     const google = dto.google ? checkGoogleCredentials(dto.google) : null;
     const row = await this.repo.insert(tenantId, id, {
       name: dto.name,
@@ -100,7 +102,7 @@ export class WalletConfigurationsService {
   ): Promise<WalletConfigurationResponseDto> {
     if (dto.name === undefined && dto.apple === undefined && dto.google === undefined)
       return this.show(tenantId, id);
-    const apple = dto.apple ? checkAppleCredentials(dto.apple) : dto.apple;
+    const apple = dto.apple ? checkAppleCredentials(applePemInput(dto.apple)) : dto.apple;
     const google = dto.google ? checkGoogleCredentials(dto.google) : dto.google;
 
     const row = await this.repo.updateLocked(tenantId, id, async (current, campaigns) => {
@@ -314,4 +316,17 @@ function changedFields(dto: UpdateWalletConfigurationDto): string[] {
 async function refuseWhileUsed(campaigns: () => Promise<number>, action: string): Promise<void> {
   const n = await campaigns();
   if (n > 0) throw inUse(action, n);
+}
+
+/** A `.p12` upload becomes the certificate and key PEMs the checks take; both at once is refused. */
+function applePemInput(apple: AppleCredentialsDto): AppleCredentialsDto {
+  if (apple.p12Base64 === undefined) return apple;
+  if (apple.certificatePem !== undefined || apple.privateKeyPem !== undefined) {
+    throw DomainError.validation(
+      'apple.p12Base64',
+      'give either p12Base64 or certificatePem + privateKeyPem, not both',
+    );
+  }
+  const { p12Base64, p12Password, ...rest } = apple;
+  return { ...rest, ...certificateAndKeyFromP12(p12Base64, p12Password ?? '') };
 }

@@ -37,6 +37,7 @@ export class AppleCredentialsDto {
       'Pass Type ID certificate, PEM. Its subject UID and OU must equal passTypeIdentifier and teamIdentifier.',
     example: '-----BEGIN CERTIFICATE-----\n…\n-----END CERTIFICATE-----\n',
   })
+  @ValidateIf((o: AppleCredentialsDto) => o.p12Base64 === undefined)
   @IsString()
   @IsNotEmpty()
   @MaxLength(MAX_PEM_LENGTH)
@@ -46,10 +47,32 @@ export class AppleCredentialsDto {
     description: `The certificate's private key, PEM (PKCS#8, PKCS#1, or encrypted PKCS#8 with privateKeyPassphrase). ${WRITE_ONLY}`,
     writeOnly: true,
   })
+  @ValidateIf((o: AppleCredentialsDto) => o.p12Base64 === undefined)
   @IsString()
   @IsNotEmpty()
   @MaxLength(MAX_PEM_LENGTH)
   privateKeyPem!: string;
+
+  @ApiPropertyOptional({
+    description:
+      'Instead of certificatePem + privateKeyPem: the `.p12` file exported from Keychain Access, base64. ' +
+      `The certificate and key are taken from it and checked like PEM ones. ${WRITE_ONLY}`,
+    writeOnly: true,
+  })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200_000)
+  p12Base64?: string;
+
+  @ApiPropertyOptional({
+    description: `Password of the .p12 file (may be empty). ${WRITE_ONLY}`,
+    writeOnly: true,
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1024)
+  p12Password?: string;
 
   @ApiPropertyOptional({
     description: `Passphrase of an encrypted private key. ${WRITE_ONLY}`,
