@@ -21,6 +21,34 @@ export default tseslint.config(
     },
   },
   {
+    // Outside systems get vendor-shaped data; they never reach into feature modules.
+    files: ['src/integrations/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/modules/**'], message: 'src/integrations must not import from src/modules' }] },
+      ],
+    },
+  },
+  {
+    // Pass design is pure: no Nest, no I/O, no feature modules, no outside systems.
+    files: ['src/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['@nestjs/common', '@nestjs/core', 'typeorm', 'pg', 'ioredis', 'bullmq', 'node:fs', 'node:http', 'node:net'],
+          patterns: [
+            {
+              group: ['**/modules/**', '**/integrations/**', '@nestjs/*'],
+              message: 'src/domain is pure code: no Nest, no I/O, no modules or integrations',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts', '**/*.spec.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',

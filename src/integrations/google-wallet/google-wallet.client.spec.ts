@@ -4,7 +4,7 @@ import {
   GOOGLE_TYPE_BY_STYLE,
   PASS_STYLES,
   type CampaignTemplate,
-} from '../../modules/campaigns/campaign-template';
+} from '../../domain/pass-design/campaign-template';
 import { GOOGLE_WALLET_SCOPE, GoogleWalletClient, GoogleWalletError } from './google-wallet.client';
 import { buildGoogleClass, buildGoogleObject } from './google-wallet.mapper';
 

@@ -1,4 +1,4 @@
-import type { CampaignTemplate } from '../../modules/campaigns/campaign-template';
+import type { CampaignTemplate } from '../../domain/pass-design/campaign-template';
 import { buildGoogleClass, buildGoogleObject, googleResourceSuffix } from './google-wallet.mapper';
 
 const ISSUER = '3388000000012345678';

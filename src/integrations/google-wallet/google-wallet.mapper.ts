@@ -6,7 +6,7 @@ import {
   type CampaignTemplate,
   type PassStyle,
   type TemplateField,
-} from '../../modules/campaigns/campaign-template';
+} from '../../domain/pass-design/campaign-template';
 import type { GoogleWalletResource } from './google-wallet.client';
 
 const LANGUAGE = 'en-US';

@@ -1,4 +1,4 @@
-import type { CampaignTemplate } from '../../modules/campaigns/campaign-template';
+import type { CampaignTemplate } from '../../domain/pass-design/campaign-template';
 import { buildPassJson, hexToAppleRgb, type PassJsonInput } from './pass-json.mapper';
 
 function template(overrides: Partial<CampaignTemplate> = {}): CampaignTemplate {

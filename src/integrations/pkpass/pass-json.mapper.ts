@@ -4,7 +4,7 @@ import {
   type CampaignTemplate,
   type PassStyle,
   type TemplateField,
-} from '../../modules/campaigns/campaign-template';
+} from '../../domain/pass-design/campaign-template';
 
 export interface PassJsonInput {
   style: PassStyle;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { PKPass } from 'passkit-generator';
 import * as yauzl from 'yauzl';
 
-import { FIELD_GROUPS } from '../../modules/campaigns/campaign-template';
+import { FIELD_GROUPS } from '../../domain/pass-design/campaign-template';
 import { createTestPki, type PassCertificate, type TestPki } from '../../../test/support/certs';
 import { crc32, encodePng } from '../../common/png';
 import { defaultIconFiles } from './default-icon';

@@ -1,6 +1,6 @@
 import { DomainError } from '../../common/errors';
 import { textProblem, toStorableText } from '../../common/http/text-policy';
-import { PersonalisationValue } from '../campaigns/campaign-template';
+import { PersonalisationValue } from '../../domain/pass-design/campaign-template';
 import {
   MAX_PERSONALISATION_BYTES,
   MAX_PERSONALISATION_KEY_LENGTH,

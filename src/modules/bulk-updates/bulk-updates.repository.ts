@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { PersonalisationValue } from '../campaigns/campaign-template';
+import { PersonalisationValue } from '../../domain/pass-design/campaign-template';
 import { BulkRow, BulkRowError } from './bulk-row';
 
 export type BulkUpdateStatus = 'RECEIVING' | 'QUEUED' | 'RUNNING' | 'DONE' | 'FAILED';

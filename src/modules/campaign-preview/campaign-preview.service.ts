@@ -1,10 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../../common/errors';
-import { CampaignTemplate, PersonalisationData, PersonalisationValue } from '../campaigns/campaign-template';
+import {
+  CampaignTemplate,
+  PersonalisationData,
+  PersonalisationValue,
+} from '../../domain/pass-design/campaign-template';
 import { CampaignGoogleClassService } from '../campaigns/campaign-google-class.service';
 import { CampaignIssuingContext } from '../campaigns/campaigns.repository';
 import { CampaignsService, normaliseTemplate } from '../campaigns/campaigns.service';
-import { renderTemplate } from '../campaigns/template/template-renderer';
+import { renderTemplate } from '../../domain/pass-design/template-renderer';
 import { validateLinkRequest } from '../links/link-request.validator';
 import { LinksService } from '../links/links.service';
 import { PassContentService } from '../passes/pass-content.service';

@@ -9,7 +9,7 @@ import {
   googleResourceSuffix,
 } from '../../integrations/google-wallet/google-wallet.mapper';
 import { WalletConfigurationsService } from '../wallet-configurations/wallet-configurations.service';
-import { GOOGLE_TYPE_BY_STYLE, ImageName } from './campaign-template';
+import { GOOGLE_TYPE_BY_STYLE, ImageName } from '../../domain/pass-design/campaign-template';
 import { Campaign } from './campaign.entity';
 import { CampaignsRepository } from './campaigns.repository';
 import { AppConfig } from '../../config/app-config';

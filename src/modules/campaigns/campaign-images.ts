@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DomainError } from '../../common/errors';
 import { InvalidPngError, inspectPng } from '../../common/png';
-import { IMAGE_NAMES, ImageName } from './campaign-template';
+import { IMAGE_NAMES, ImageName } from '../../domain/pass-design/campaign-template';
 import { NewImage } from './campaigns.repository';
 
 export const MAX_IMAGE_BYTES = 1024 * 1024;

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import { CampaignTemplate, ImageName, PassStyle } from './campaign-template';
+import { CampaignTemplate, ImageName, PassStyle } from '../../domain/pass-design/campaign-template';
 
 export type GoogleSyncStatus = 'PENDING' | 'SYNCED' | 'FAILED';
 

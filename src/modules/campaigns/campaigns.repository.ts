@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { ImageName } from './campaign-template';
+import { ImageName } from '../../domain/pass-design/campaign-template';
 import { Campaign, CampaignImage, GoogleSyncStatus } from './campaign.entity';
 
 export interface NewImage {

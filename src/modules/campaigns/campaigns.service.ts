@@ -9,7 +9,7 @@ import { OutboxService } from '../outbox/outbox.service';
 import { CAMPAIGN_CHANGED_SET } from '../passes/change-tracking';
 import { WalletConfigurationsService } from '../wallet-configurations/wallet-configurations.service';
 import { assertImageName, decodeImage } from './campaign-images';
-import { CampaignTemplate, FIELD_GROUPS, ImageName } from './campaign-template';
+import { CampaignTemplate, FIELD_GROUPS, ImageName } from '../../domain/pass-design/campaign-template';
 import { Campaign } from './campaign.entity';
 import { CampaignGoogleClassService } from './campaign-google-class.service';
 import { CampaignIssuingContext, CampaignsRepository, NewImage } from './campaigns.repository';
@@ -19,7 +19,7 @@ import {
   CreateCampaignDto,
   UpdateCampaignDto,
 } from './dto/campaign.dto';
-import { findTemplateTokenError } from './template/template-renderer';
+import { findTemplateTokenError } from '../../domain/pass-design/template-renderer';
 
 /** How long a replica may issue passes from a cached campaign context (other replicas' changes). */
 export const ISSUING_CONTEXT_TTL_MS = 2000;

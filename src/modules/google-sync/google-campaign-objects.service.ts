@@ -8,7 +8,7 @@ import {
 } from '../../integrations/google-wallet/google-wallet.client';
 import { GoogleWalletGateway } from '../../integrations/google-wallet/google-wallet.module';
 import { JobPayloads } from '../../queues/queues';
-import { GOOGLE_TYPE_BY_STYLE } from '../campaigns/campaign-template';
+import { GOOGLE_TYPE_BY_STYLE } from '../../domain/pass-design/campaign-template';
 import { CampaignIssuingContext, loadIssuingContext } from '../campaigns/campaigns.repository';
 import { PassContentService } from '../passes/pass-content.service';
 import { Pass } from '../passes/pass.entity';

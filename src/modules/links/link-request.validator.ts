@@ -1,5 +1,5 @@
 import { textProblem } from '../../common/http/text-policy';
-import { PersonalisationValue } from '../campaigns/campaign-template';
+import { PersonalisationValue } from '../../domain/pass-design/campaign-template';
 import { LinkPlatform } from './link-token';
 
 /**

@@ -7,7 +7,7 @@ import {
   timingSafeEqual,
 } from 'node:crypto';
 import { toStorableText } from '../../common/http/text-policy';
-import { PersonalisationValue } from '../campaigns/campaign-template';
+import { PersonalisationValue } from '../../domain/pass-design/campaign-template';
 
 /**
  * The signed token in "Add to Wallet" links (`<PUBLIC_BASE_URL>/api/pass/create/<token>`).

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { PersonalisationData } from '../campaigns/campaign-template';
+import { PersonalisationData } from '../../domain/pass-design/campaign-template';
 import { PASS_CHANGED_SET } from '../passes/change-tracking';
 import { Pass } from '../passes/pass.entity';
 import { toPass } from '../passes/passes.repository';

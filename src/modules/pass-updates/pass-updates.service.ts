@@ -2,7 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { DomainError } from '../../common/errors';
 import { page, Page, PaginationQueryDto } from '../../common/pagination/pagination';
-import { PersonalisationData, PersonalisationValue } from '../campaigns/campaign-template';
+import { PersonalisationData, PersonalisationValue } from '../../domain/pass-design/campaign-template';
 import { Campaign } from '../campaigns/campaign.entity';
 import { AppleDevicesService } from '../apple-web-service/apple-devices.service';
 import { CampaignsService } from '../campaigns/campaigns.service';

@@ -14,10 +14,10 @@ import {
   googleResourceSuffix,
 } from '../../integrations/google-wallet/google-wallet.mapper';
 import type { GoogleWalletResource } from '../../integrations/google-wallet/google-wallet.client';
-import { CampaignTemplate, ImageName } from '../campaigns/campaign-template';
+import { CampaignTemplate, ImageName } from '../../domain/pass-design/campaign-template';
 import { CampaignsService } from '../campaigns/campaigns.service';
 import { CampaignIssuingContext } from '../campaigns/campaigns.repository';
-import { compileTemplate, CompiledTemplate } from '../campaigns/template/template-renderer';
+import { compileTemplate, CompiledTemplate } from '../../domain/pass-design/template-renderer';
 import { WalletConfigurationsService } from '../wallet-configurations/wallet-configurations.service';
 import { Pass } from './pass.entity';
 

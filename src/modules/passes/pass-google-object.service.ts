@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { GoogleWalletError } from '../../integrations/google-wallet/google-wallet.client';
 import { GoogleWalletGateway } from '../../integrations/google-wallet/google-wallet.module';
-import { GOOGLE_TYPE_BY_STYLE } from '../campaigns/campaign-template';
+import { GOOGLE_TYPE_BY_STYLE } from '../../domain/pass-design/campaign-template';
 import { CampaignsService } from '../campaigns/campaigns.service';
 import { WalletConfigurationsService } from '../wallet-configurations/wallet-configurations.service';
 import { PassContentService } from './pass-content.service';

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { DomainError } from '../../common/errors';
 import { GoogleWalletError } from '../../integrations/google-wallet/google-wallet.client';
 import { GoogleWalletGateway } from '../../integrations/google-wallet/google-wallet.module';
-import { GOOGLE_TYPE_BY_STYLE, PersonalisationData } from '../campaigns/campaign-template';
+import { GOOGLE_TYPE_BY_STYLE, PersonalisationData } from '../../domain/pass-design/campaign-template';
 import { CampaignsService } from '../campaigns/campaigns.service';
 import { CampaignIssuingContext } from '../campaigns/campaigns.repository';
 import { LinksService } from '../links/links.service';

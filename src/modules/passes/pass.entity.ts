@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import { PersonalisationData } from '../campaigns/campaign-template';
+import { PersonalisationData } from '../../domain/pass-design/campaign-template';
 
 @Entity({ name: 'passes' })
 export class Pass {

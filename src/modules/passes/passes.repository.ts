@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { PersonalisationData, PersonalisationValue } from '../campaigns/campaign-template';
+import { PersonalisationData, PersonalisationValue } from '../../domain/pass-design/campaign-template';
 import { PASS_CHANGED_SET } from './change-tracking';
 import { Pass } from './pass.entity';
 

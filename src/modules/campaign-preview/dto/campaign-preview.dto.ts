@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsObject, IsOptional, IsUUID, ValidateNested } from 'class-validator';
-import { PASS_STYLES, PassStyle } from '../../campaigns/campaign-template';
+import { PASS_STYLES, PassStyle } from '../../../domain/pass-design/campaign-template';
 import { CampaignTemplateDto } from '../../campaigns/dto/campaign.dto';
 
 export class PreviewSampleDto {

@@ -17,7 +17,12 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { BARCODE_FORMATS, BarcodeFormat, PASS_STYLES, PassStyle } from '../campaign-template';
+import {
+  BARCODE_FORMATS,
+  BarcodeFormat,
+  PASS_STYLES,
+  PassStyle,
+} from '../../../domain/pass-design/campaign-template';
 
 const COLOR = /^#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3})$/;
 

@@ -1,4 +1,4 @@
-import { CampaignTemplate, FIELD_GROUPS, PersonalisationData, TemplateField } from '../campaign-template';
+import { CampaignTemplate, FIELD_GROUPS, PersonalisationData, TemplateField } from './campaign-template';
 
 /**
  * Personalisation tokens in campaign templates.

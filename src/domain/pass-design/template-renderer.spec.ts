@@ -1,4 +1,4 @@
-import { CampaignTemplate, PersonalisationData } from '../campaign-template';
+import { CampaignTemplate, PersonalisationData } from './campaign-template';
 import {
   compileTemplate,
   compileTemplateString,
