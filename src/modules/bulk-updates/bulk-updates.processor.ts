@@ -22,8 +22,8 @@ type BulkJob =
  */
 @Processor(QUEUE_NAMES.bulk, {
   concurrency: 4,
-  lockDuration: 30_000,
-  stalledInterval: 10_000,
+  lockDuration: 10_000,
+  stalledInterval: 5_000,
   maxStalledCount: 20,
 })
 export class BulkUpdatesProcessor extends WorkerHost {
