@@ -11,6 +11,7 @@ import { BulkUpdates1732260001100 } from './1732260001100-bulk-updates';
 import { Webhooks1732260001300 } from './1732260001300-webhooks';
 import { CampaignActivity1732260001201 } from './1732260001201-campaign-activity';
 import { GoogleUpdateProgress1732260001010 } from './1732260001010-google-update-progress';
+import { PushFailureReporting1732260000701 } from './1732260000701-push-failure-reporting';
 
 /** Every migration, in order. Add new ones at the end. */
 export const migrations = [
@@ -27,4 +28,5 @@ export const migrations = [
   Webhooks1732260001300,
   CampaignActivity1732260001201,
   GoogleUpdateProgress1732260001010,
+  PushFailureReporting1732260000701,
 ];

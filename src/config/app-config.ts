@@ -72,6 +72,8 @@ export interface AppConfig {
   webhookDisableAfterHours: number;
   /** Google's root keys for verifying save/delete callbacks. */
   googleCallbackKeysUrl: string;
+  /** Attempts per APNs push (retries with exponential backoff between them) before it counts as failed. */
+  pushMaxAttempts: number;
 }
 
 export interface LinkSigningKey {
@@ -133,6 +135,7 @@ const envSchema = z.object({
   WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
   WEBHOOK_DISABLE_AFTER_HOURS: z.coerce.number().positive().max(8760).default(72),
   GOOGLE_CALLBACK_KEYS_URL: z.string().url().default('https://pay.google.com/gp/m/issuer/keys'),
+  PUSH_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(12).default(12),
 });
 
 export class ConfigError extends Error {}
@@ -293,5 +296,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     webhookRetryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
     webhookDisableAfterHours: e.WEBHOOK_DISABLE_AFTER_HOURS,
     googleCallbackKeysUrl: e.GOOGLE_CALLBACK_KEYS_URL,
+    pushMaxAttempts: e.PUSH_MAX_ATTEMPTS,
   };
 }

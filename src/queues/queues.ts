@@ -25,8 +25,17 @@ export interface JobPayloads {
   };
   /** Patch (or re-state) one pass's Google object. */
   'google.object.sync': { tenantId: string; passId: string };
-  /** One pass changed: push its registered devices. */
-  'push.pass': { tenantId: string; passId: string; changeSeq: string; changedAt: string };
+  /**
+   * One pass changed: push its registered devices. `owed` is set by the job itself when some
+   * pushes wait for a retry: the tokens (by pass type) the next attempt pushes.
+   */
+  'push.pass': {
+    tenantId: string;
+    passId: string;
+    changeSeq: string;
+    changedAt: string;
+    owed?: [passTypeIdentifier: string, tokens: string[]][];
+  };
   /** A campaign changed: fan out pushes to every device of its passes. */
   'push.campaign': { tenantId: string; campaignId: string; updateId: string; changedAt: string };
   /** A slice of a fan-out: push tokens for one pass type. */

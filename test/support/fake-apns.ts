@@ -7,7 +7,7 @@ import {
   type ServerHttp2Session,
   type ServerHttp2Stream,
 } from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Certificate, TLSSocket } from 'node:tls';
 
 /**
@@ -70,6 +70,11 @@ export interface FakeApns {
   goAwayAll(): void;
   /** Cut every connection without GOAWAY (a network failure as the client sees it). */
   dropConnections(): void;
+  /**
+   * While on, every new connection is cut before TLS and open ones are cut too: APNs unreachable
+   * as the client sees it. Off again: connections are served as before.
+   */
+  setUnreachable(on: boolean): void;
   resetStats(): void;
   close(): Promise<void>;
 }
@@ -99,6 +104,7 @@ export async function startFakeApns(opts: FakeApnsOptions): Promise<FakeApns> {
   const sockets = new Set<TLSSocket>();
   const subjects = new WeakMap<object, Certificate | undefined>();
   let delayMs = 0;
+  let unreachable = false;
   let count = 0;
   let open = 0;
   let maxOpen = 0;
@@ -113,6 +119,10 @@ export async function startFakeApns(opts: FakeApnsOptions): Promise<FakeApns> {
     allowHTTP1: false,
     settings:
       opts.maxConcurrentStreams === undefined ? {} : { maxConcurrentStreams: opts.maxConcurrentStreams },
+  });
+
+  server.on('connection', (socket: Socket) => {
+    if (unreachable) socket.destroy();
   });
 
   server.on('secureConnection', (socket: TLSSocket) => {
@@ -229,6 +239,10 @@ export async function startFakeApns(opts: FakeApnsOptions): Promise<FakeApns> {
     },
     dropConnections() {
       for (const socket of sockets) socket.destroy();
+    },
+    setUnreachable(on) {
+      unreachable = on;
+      if (on) for (const socket of sockets) socket.destroy();
     },
     resetStats() {
       maxOpen = open;

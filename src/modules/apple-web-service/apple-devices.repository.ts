@@ -239,6 +239,14 @@ export class AppleDevicesRepository {
     return rows[0]?.n ?? 0;
   }
 
+  async countDevicesForPass(passId: string): Promise<number> {
+    const rows = await this.db.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM registrations WHERE pass_id = $1`,
+      [passId],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
   async pushTargetsForPass(passId: string): Promise<PushTarget[]> {
     const rows = await this.db.query<{ push_token: string; pass_type_identifier: string }[]>(
       `SELECT DISTINCT r.push_token, p.pass_type_identifier

@@ -93,6 +93,11 @@ export class AppleDevicesService {
     return this.repo.countDevicesByCampaign(tenantId, campaignId);
   }
 
+  /** Devices registered for the pass (the count the passes list shows). */
+  countDevicesForPass(passId: string): Promise<number> {
+    return this.repo.countDevicesForPass(passId);
+  }
+
   /** The distinct push tokens registered for a pass, with the pass type to push under. */
   pushTargetsForPass(passId: string): Promise<PushTarget[]> {
     return this.repo.pushTargetsForPass(passId);

@@ -155,12 +155,17 @@ export class PassUpdatesRepository {
         WHERE o.tenant_id = $1 AND o.topic = 'push.pass' AND o.relayed_at IS NULL AND p.campaign_id = $2`,
       [tenantId, campaignId],
     );
+    // Single-pass pushes waiting for a retry (APNs unreachable or refusing).
+    const retrying = await this.db.query<{ n: number }[]>(
+      `SELECT COALESCE(sum(tokens), 0)::int AS n FROM push_pending WHERE tenant_id = $1 AND campaign_id = $2`,
+      [tenantId, campaignId],
+    );
     const c = counters[0];
     return {
       sent: Number(c?.sent ?? 0),
       failed: Number(c?.failed ?? 0),
       unregistered: Number(c?.unregistered ?? 0),
-      pending: (pendingUpdates[0]?.n ?? 0) + (pendingPasses[0]?.n ?? 0),
+      pending: (pendingUpdates[0]?.n ?? 0) + (pendingPasses[0]?.n ?? 0) + (retrying[0]?.n ?? 0),
     };
   }
 

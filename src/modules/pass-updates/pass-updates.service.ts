@@ -114,7 +114,7 @@ export class PassUpdatesService implements OnModuleInit {
       await this.announce(m, changed);
       return changed;
     });
-    return toDto(pass, null);
+    return toDto(pass, await this.devices.countDevicesForPass(pass.id));
   }
 
   async void(tenantId: string, campaignId: string, serial: string): Promise<PassResponseDto> {
@@ -126,7 +126,7 @@ export class PassUpdatesService implements OnModuleInit {
       await this.announce(m, voided);
       return voided;
     });
-    return toDto(pass, null);
+    return toDto(pass, await this.devices.countDevicesForPass(pass.id));
   }
 
   async stats(tenantId: string, campaignId: string): Promise<CampaignStatsDto> {
@@ -258,6 +258,7 @@ function updateDto(r: CampaignUpdateRow): CampaignUpdateDto {
     sent: r.sent,
     failed: r.failed,
     done: r.sent + r.failed,
+    pending: r.total === null ? null : Math.max(r.total - r.sent - r.failed, 0),
     createdAt: r.created_at.toISOString(),
     finishedAt: googleOpen || !r.finished_at ? null : latest(r.finished_at, r.google_finished_at),
   };

@@ -1,6 +1,8 @@
-import { InjectQueue, Processor, WorkerHost } from '@nestjs/bullmq';
-import { Logger } from '@nestjs/common';
+import { InjectQueue, OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Inject, Logger } from '@nestjs/common';
 import { Job, Queue, UnrecoverableError } from 'bullmq';
+import { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.module';
 import { DEFAULT_JOB_OPTIONS, JobPayloads, QUEUE_NAMES } from '../../queues/queues';
 import { MetricsService } from '../metrics/metrics.service';
 import { AppleDevicesService } from '../apple-web-service/apple-devices.service';
@@ -40,6 +42,7 @@ export class ApplePushProcessor extends WorkerHost {
     private readonly devices: AppleDevicesService,
     private readonly pusher: ApplePusherService,
     @InjectQueue(QUEUE_NAMES.push) private readonly queue: Queue,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     metrics: MetricsService,
   ) {
     super();
@@ -62,14 +65,21 @@ export class ApplePushProcessor extends WorkerHost {
   }
 
   private async pushPass(job: Job<JobPayloads['push.pass']>): Promise<string> {
+    const jobKey = `pass:${job.id}`;
     const pass = await this.repo.passForPush(job.data.passId);
-    if (!pass || pass.tenant_id !== job.data.tenantId) return 'gone';
+    if (!pass || pass.tenant_id !== job.data.tenantId) {
+      await this.repo.clearPending(jobKey);
+      return 'gone';
+    }
     // A later change of the same pass has its own job, which will push: this one coalesces into it.
     if (BigInt(pass.change_seq) > BigInt(job.data.changeSeq) && job.attemptsMade === 0) return 'coalesced';
-    const targets = await this.devices.pushTargetsForPass(pass.id);
-    const byType = groupByType(targets);
+    // A retry pushes only what the earlier attempts still owe.
+    const byType = job.data.owed
+      ? new Map(job.data.owed)
+      : groupByType(await this.devices.pushTargetsForPass(pass.id));
     const totals = { sent: 0, failed: 0, unregistered: 0 };
-    const retry: string[] = [];
+    const owed: [string, string[]][] = [];
+    let owedCount = 0;
     let lastReason: string | undefined;
     for (const [passTypeIdentifier, tokens] of byType) {
       const r = await this.pusher.push({
@@ -80,11 +90,22 @@ export class ApplePushProcessor extends WorkerHost {
         changedAt: job.data.changedAt,
       });
       add(totals, r);
-      retry.push(...r.retry);
+      if (r.retry.length > 0) {
+        owed.push([passTypeIdentifier, r.retry]);
+        owedCount += r.retry.length;
+      }
       lastReason = r.retryReason ?? lastReason;
     }
+    const lastAttempt = this.isLastAttempt(job);
+    // After the last attempt, what is still owed has failed.
+    if (lastAttempt) totals.failed += owedCount;
     await this.repo.recordOutcomes(pass.tenant_id, pass.campaign_id, null, totals, pass.id);
-    if (retry.length > 0) this.retryLater(job, retry.length, lastReason);
+    if (owedCount > 0 && !lastAttempt) {
+      await this.repo.setPending(jobKey, pass.tenant_id, pass.campaign_id, owedCount);
+      await job.updateData({ ...job.data, owed });
+      this.retryLater(job, owedCount, lastReason);
+    }
+    if (job.data.owed) await this.repo.clearPending(jobKey);
     return `sent ${totals.sent}`;
   }
 
@@ -161,7 +182,7 @@ export class ApplePushProcessor extends WorkerHost {
       dedupeKey: `job:${job.id}`,
       changedAt: d.changedAt,
     });
-    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const lastAttempt = this.isLastAttempt(job);
     const retry = r.retry;
     await this.repo.recordOutcomes(d.tenantId, d.campaignId, d.updateId, {
       sent: r.sent,
@@ -175,6 +196,27 @@ export class ApplePushProcessor extends WorkerHost {
       this.retryLater(job, retry.length, r.retryReason);
     }
     return `sent ${r.sent}`;
+  }
+
+  /** The job's last attempt: BullMQ's, or earlier when PUSH_MAX_ATTEMPTS is lower. */
+  private isLastAttempt(job: Job): boolean {
+    return job.attemptsMade + 1 >= Math.min(job.opts.attempts ?? 1, this.config.pushMaxAttempts);
+  }
+
+  /**
+   * A single-pass job that ends failed (an error on its last attempt) leaves no pending pushes
+   * behind: what it owed counts as failed.
+   */
+  @OnWorkerEvent('failed')
+  async onFailed(job: Job | undefined): Promise<void> {
+    if (!job || job.name !== 'push.pass') return;
+    if (job.attemptsMade < (job.opts.attempts ?? 1)) return;
+    await this.repo.failPending(`pass:${job.id}`).catch((err: unknown) => {
+      this.logger.warn(
+        { jobId: job.id, err: String(err) },
+        'could not settle pending pushes of a failed job',
+      );
+    });
   }
 
   private retryLater(job: Job, n: number, reason: string | undefined): never {

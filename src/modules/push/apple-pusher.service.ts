@@ -177,7 +177,8 @@ export class ApplePusherService implements OnModuleInit {
           return;
         case 'retry':
           result.retry.push(token);
-          result.retryReason = res instanceof Error ? `${res.kind}: ${res.message}` : reason;
+          result.retryReason =
+            res instanceof Error ? `${res.kind}: ${res.message}` : `${res.status} ${res.reason ?? ''}`.trim();
           fail(reason);
           return;
         case 'certificate':
@@ -215,9 +216,18 @@ export class ApplePusherService implements OnModuleInit {
         { walletConfigurationId: cfg.id, error: result.certificateError },
         'APNs certificate refused; configuration marked unhealthy',
       );
-    } else if (deliveredAny && cfg.apnsStatus === 'UNHEALTHY') {
+    } else if (deliveredAny && cfg.apnsStatus !== 'OK') {
       this.configurations.delete(cfg.id);
       await this.walletConfigurations.setApnsHealth(cfg.id, 'OK');
+    } else if (!deliveredAny && result.retry.length > 0 && cfg.apnsStatus !== 'UNHEALTHY') {
+      // Nothing got through and everything is to be retried: APNs is unreachable or refusing
+      // service. Shown on the configuration until a push is delivered again.
+      this.configurations.delete(cfg.id);
+      await this.walletConfigurations.setApnsHealth(
+        cfg.id,
+        'UNREACHABLE',
+        `APNs unreachable or refusing service: ${result.retryReason ?? 'no answer'}`,
+      );
     }
     return result;
   }

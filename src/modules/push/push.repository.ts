@@ -156,4 +156,32 @@ export class PushRepository {
       );
     }
   }
+
+  /**
+   * A single-pass push job owes `tokens` pushes until its next attempt: the absolute count, so a
+   * re-run of an attempt never counts twice. Counted as pending in the campaign's stats.
+   */
+  async setPending(jobId: string, tenantId: string, campaignId: string, tokens: number): Promise<void> {
+    await this.db.query(
+      `INSERT INTO push_pending (job_id, tenant_id, campaign_id, tokens) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (job_id) DO UPDATE SET tokens = EXCLUDED.tokens, updated_at = now()`,
+      [jobId, tenantId, campaignId, tokens],
+    );
+  }
+
+  /** The job owes nothing any more (its outcomes are recorded). */
+  async clearPending(jobId: string): Promise<void> {
+    await this.db.query(`DELETE FROM push_pending WHERE job_id = $1`, [jobId]);
+  }
+
+  /** The job ended without settling what it owed: those pushes count as failed. */
+  async failPending(jobId: string): Promise<void> {
+    await this.db.query(
+      `WITH owed AS (DELETE FROM push_pending WHERE job_id = $1 RETURNING campaign_id, tenant_id, tokens)
+       INSERT INTO push_counters (campaign_id, tenant_id, failed)
+       SELECT campaign_id, tenant_id, tokens FROM owed WHERE tokens > 0
+       ON CONFLICT (campaign_id) DO UPDATE SET failed = push_counters.failed + EXCLUDED.failed, updated_at = now()`,
+      [jobId],
+    );
+  }
 }

@@ -1,6 +1,11 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
-export type ApnsHealthStatus = 'OK' | 'UNHEALTHY';
+/**
+ * Outcome of the latest APNs pushes with a configuration's certificate: OK (delivered), UNHEALTHY
+ * (APNs refused the certificate: pushes stopped), UNREACHABLE (no connection, timeouts, or APNs
+ * answering 429/5xx with nothing delivered: pushes wait for retries).
+ */
+export type ApnsHealthStatus = 'OK' | 'UNHEALTHY' | 'UNREACHABLE';
 
 /**
  * A tenant's Apple and/or Google credentials. Secret columns (`*Enc`) hold SecretBox ciphertext
@@ -55,6 +60,10 @@ export class WalletConfiguration {
 
   @Column({ name: 'apns_error', type: 'text', nullable: true })
   apnsError!: string | null;
+
+  /** When apnsStatus last changed; null while it never has. */
+  @Column({ name: 'apns_status_since', type: 'timestamptz', nullable: true })
+  apnsStatusSince!: Date | null;
 
   /** Increases with every change made through the API; a cache key for clients built from the secrets. */
   @Column({ type: 'integer', default: 1 })

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
 import { ApnsHealthStatus, WalletConfiguration } from './wallet-configuration.entity';
 
 /** Columns a caller may set; id, tenant, version and timestamps are the repository's business. */
@@ -111,17 +111,18 @@ export class WalletConfigurationsRepository {
     error: string | null,
   ): Promise<boolean> {
     const [, affected] = await this.db.query<[unknown[], number]>(
-      `UPDATE wallet_configurations SET apns_status = $2, apns_error = $3
+      `UPDATE wallet_configurations SET apns_status = $2, apns_error = $3,
+              apns_status_since = CASE WHEN apns_status IS DISTINCT FROM $2 THEN now() ELSE apns_status_since END
         WHERE id = $1 AND (apns_status IS DISTINCT FROM $2 OR apns_error IS DISTINCT FROM $3)`,
       [id, status, error],
     );
     return affected > 0;
   }
 
-  /** Internal (health reporting): configurations of every tenant whose APNs status is UNHEALTHY. */
+  /** Internal (health reporting): configurations of every tenant whose APNs status is not OK. */
   async listUnhealthyAcrossTenants(limit: number): Promise<WalletConfiguration[]> {
     return this.db.getRepository(WalletConfiguration).find({
-      where: { apnsStatus: 'UNHEALTHY' },
+      where: { apnsStatus: In(['UNHEALTHY', 'UNREACHABLE']) },
       order: { updatedAt: 'DESC', id: 'ASC' },
       take: limit,
     });

@@ -38,6 +38,7 @@ type AppleColumns = Pick<
   | 'appleCertificateExpiresAt'
   | 'apnsStatus'
   | 'apnsError'
+  | 'apnsStatusSince'
 >;
 type GoogleColumns = Pick<
   WalletConfigurationColumns,
@@ -208,8 +209,9 @@ export class WalletConfigurationsService {
   }
 
   /**
-   * Records the outcome of the latest APNs connection with the configuration's certificate. Not a
-   * configuration change: the version is not bumped. The error text must not contain secrets.
+   * Records the outcome of the latest APNs pushes with the configuration's certificate (`since`
+   * moves only when the status changes). Not a configuration change: the version is not bumped.
+   * The error text must not contain secrets.
    */
   async setApnsHealth(id: string, status: ApnsHealthStatus, error?: string): Promise<void> {
     const text = status === 'OK' ? null : (error ?? 'unknown APNs error').slice(0, MAX_APNS_ERROR_LENGTH);
@@ -252,6 +254,7 @@ export class WalletConfigurationsService {
       appleCertificateExpiresAt: apple?.certificateExpiresAt ?? null,
       apnsStatus: 'OK',
       apnsError: null,
+      apnsStatusSince: null,
     };
   }
 
@@ -280,6 +283,11 @@ function toResponse(r: WalletConfiguration): WalletConfigurationResponseDto {
           certificateExpiresAt: r.appleCertificateExpiresAt?.toISOString() ?? '',
           apnsStatus: r.apnsStatus,
           apnsError: r.apnsError,
+          apns: {
+            status: r.apnsStatus,
+            message: r.apnsError,
+            since: r.apnsStatusSince?.toISOString() ?? null,
+          },
         }
       : null;
   const google =

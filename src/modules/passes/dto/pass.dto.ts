@@ -75,7 +75,13 @@ export class CampaignStatsDto {
   passes!: { apple: number; google: number; total: number; voided: number };
   @ApiProperty({ description: 'Apple devices registered for updates of this campaign’s passes' })
   appleDevicesRegistered!: number;
-  @ApiProperty({ example: { sent: 100, failed: 2, unregistered: 1, pending: 0 } })
+  @ApiProperty({
+    example: { sent: 100, failed: 2, unregistered: 1, pending: 0 },
+    description:
+      'sent: accepted by APNs. failed: given up (APNs refused for good, or still unreachable after the ' +
+      'last retry). unregistered: tokens APNs reported gone (their registrations were removed). pending: ' +
+      'not settled yet: queued, being pushed, or waiting for a retry while APNs is unreachable or refusing.',
+  })
   pushes!: { sent: number; failed: number; unregistered: number; pending: number };
   @ApiProperty({ example: { synced: 4, failed: 0 } })
   googleObjects!: { synced: number; failed: number };
@@ -107,7 +113,8 @@ export class CampaignUpdateDto {
   })
   total!: number | null;
   @ApiProperty() sent!: number;
-  @ApiProperty() failed!: number;
+  @ApiProperty({ description: 'Given up: refused for good, token gone, or unreachable after the last retry' })
+  failed!: number;
   @ApiProperty({ description: 'sent + failed' }) done!: number;
   @ApiPropertyOptional({
     nullable: true,
@@ -116,6 +123,13 @@ export class CampaignUpdateDto {
       'Saved Google objects of the campaign to patch (null when the campaign has no Google class); total is null until the run has counted them',
   })
   google!: GoogleUpdateProgressDto | null;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description:
+      'total − done: not settled yet, including pushes waiting for a retry; null until total is known',
+  })
+  pending!: number | null;
   @ApiProperty() createdAt!: string;
   @ApiPropertyOptional({ nullable: true, type: String }) finishedAt!: string | null;
 }

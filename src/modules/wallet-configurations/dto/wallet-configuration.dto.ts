@@ -170,6 +170,26 @@ export class UpdateWalletConfigurationDto {
   google?: GoogleCredentialsDto | null;
 }
 
+export class ApnsStatusDto {
+  @ApiProperty({
+    enum: ['OK', 'UNHEALTHY', 'UNREACHABLE'],
+    description:
+      'OK: APNs accepted the latest pushes. UNHEALTHY: APNs refused the certificate; pushes stopped. ' +
+      'UNREACHABLE: APNs could not be reached or refused service (connection errors, timeouts, 429/5xx) ' +
+      'with nothing delivered; pushes wait for retries and count as pending.',
+  })
+  status!: 'OK' | 'UNHEALTHY' | 'UNREACHABLE';
+  @ApiProperty({ nullable: true, type: String, description: 'What went wrong, while not OK.' })
+  message!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    format: 'date-time',
+    description: 'When the status last changed (null while it never has).',
+  })
+  since!: string | null;
+}
+
 export class AppleConfigurationResponseDto {
   @ApiProperty() passTypeIdentifier!: string;
   @ApiProperty() teamIdentifier!: string;
@@ -178,11 +198,14 @@ export class AppleConfigurationResponseDto {
   @ApiProperty({ format: 'date-time', description: "End of the pass certificate's validity." })
   certificateExpiresAt!: string;
   @ApiProperty({
-    enum: ['OK', 'UNHEALTHY'],
-    description: 'Outcome of the last APNs connection with this certificate.',
+    enum: ['OK', 'UNHEALTHY', 'UNREACHABLE'],
+    description: 'Outcome of the latest APNs pushes with this certificate (the same as `apns.status`).',
   })
-  apnsStatus!: 'OK' | 'UNHEALTHY';
-  @ApiProperty({ nullable: true, type: String }) apnsError!: string | null;
+  apnsStatus!: 'OK' | 'UNHEALTHY' | 'UNREACHABLE';
+  @ApiProperty({ nullable: true, type: String, description: 'The same as `apns.message`.' })
+  apnsError!: string | null;
+  @ApiProperty({ type: () => ApnsStatusDto })
+  apns!: ApnsStatusDto;
 }
 
 export class GoogleConfigurationResponseDto {
