@@ -90,6 +90,7 @@ describe('wallet configurations (e2e)', () => {
         certificateExpiresAt: expiresAt,
         apnsStatus: 'OK',
         apnsError: null,
+        apns: { status: 'OK', message: null, since: null },
       },
       google: { issuerId: ISSUER_ID, clientEmail: google.serviceAccountKey.client_email },
       version: 1,
