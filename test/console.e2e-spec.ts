@@ -3,9 +3,17 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import forge from 'node-forge';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startFakeGoogle, FakeGoogle } from './support/fake-google';
-import { createCampaign, createWalletConfiguration } from './support/fixtures';
+import {
+  createCampaign,
+  createWalletConfiguration,
+  linkPath,
+  makeLinks,
+  makePng,
+  sharedPki,
+} from './support/fixtures';
 import { createTenantWithAdmin, TEST_PASSWORD, userWithRole } from './support/session';
 import { startTestApp, TestApp } from './support/test-app';
 
@@ -167,6 +175,196 @@ describe('console (browser e2e)', () => {
     expect(b.errors).toEqual([]);
   });
 
+  it('creates a wallet configuration from a .p12 file and shows what the certificate says', async () => {
+    const pass = sharedPki().issuePassCertificate({ teamIdentifier: 'CONSOLE123' });
+    const p12 = pkcs12(pass.certificatePem, pass.privateKeyPem, [sharedPki().wwdr.certPem], 'p12 secret');
+    const b = await browse();
+    await signInAs(b, tenant.email);
+    await b.page.getByRole('link', { name: 'Wallet configurations' }).click();
+    await b.page.getByRole('button', { name: 'New configuration' }).click();
+    await b.page.getByLabel('Name').fill('Console upload');
+    await b.page
+      .getByLabel('Pass Type ID certificate (.p12)')
+      .setInputFiles({ name: 'pass.p12', mimeType: 'application/x-pkcs12', buffer: p12 });
+    await b.page.getByLabel('.p12 password').fill('wrong password');
+    await b.page.getByRole('button', { name: 'Create configuration' }).click();
+    await expect(b.page.getByRole('alert').first().textContent()).resolves.toMatch(/./);
+    b.errors.length = 0; // the refused upload (400) is logged by the browser itself
+
+    await b.page.getByLabel('.p12 password').fill('p12 secret');
+    await b.page.getByRole('button', { name: 'Create configuration' }).click();
+    const card = b.page.locator('li.card', { hasText: 'Console upload' });
+    await card.waitFor();
+    const text = await card.textContent();
+    expect(text).toContain(pass.passTypeIdentifier);
+    expect(text).toContain('CONSOLE123');
+    expect(text).toMatch(/\d+ days left/);
+    const listed = await t.request('GET', '/api/v1/wallet-configurations?limit=200', {
+      token: tenant.apiKey,
+    });
+    const created = listed.body.items.find((c: any) => c.name === 'Console upload');
+    expect(created.apple.passTypeIdentifier).toBe(pass.passTypeIdentifier);
+    expect(await axe(b.page)).toEqual([]);
+    await shot(b.page, 'configurations');
+    expect(b.errors).toEqual([]);
+  });
+
+  it('designs a campaign: the Apple and Google previews follow the design and the sample data as you type', async () => {
+    const editor = await userWithRole(t, tenant.apiKey, 'editor');
+    const b = await browse();
+    await signInAs(b, editor.email);
+    await b.page.getByRole('link', { name: 'New campaign' }).click();
+    await b.page.getByLabel('Wallet configuration').selectOption({ label: 'Test configuration' });
+    await b.page.getByLabel('Campaign name').fill('Autumn coffee');
+    await b.page.getByLabel('Organization name').fill('Acme Coffee');
+    await b.page.getByLabel('Description', { exact: true }).fill('Acme Coffee autumn voucher');
+    await b.page.getByLabel('Logo text').fill('Acme Coffee');
+
+    const apple = b.page.getByTestId('apple-pass');
+    const googlePass = b.page.getByTestId('google-pass');
+    await expect(waitForText(apple, '10% off everything')).resolves.toBe(true);
+    await expect(waitForText(googlePass, '10% off everything')).resolves.toBe(true);
+
+    await b.page.getByLabel('Primary fields 1: value').fill('Hello {{contact.firstName|there}}');
+    await expect(waitForText(apple, 'Hello Ada')).resolves.toBe(true);
+    await b.page.getByLabel('contact.firstName').fill('Grace');
+    await expect(waitForText(apple, 'Hello Grace')).resolves.toBe(true);
+    await expect(waitForText(googlePass, 'Hello Grace')).resolves.toBe(true);
+    await b.page.getByLabel('contact.firstName').fill('');
+    await expect(waitForText(apple, 'Hello there')).resolves.toBe(true);
+
+    // Token picker with a default
+    await b.page.getByRole('button', { name: 'Add to auxiliary fields' }).click();
+    await b.page.getByLabel('Auxiliary fields 1: label').fill('Code');
+    await b.page.getByRole('button', { name: 'Insert a token into Auxiliary fields 1' }).click();
+    await b.page.getByLabel('Token', { exact: true }).selectOption('voucher.code');
+    await b.page.getByLabel('Default when empty').fill('NO-CODE');
+    await b.page.getByRole('button', { name: 'Insert', exact: true }).click();
+    expect(await b.page.getByLabel('Auxiliary fields 1: value').inputValue()).toBe(
+      '{{voucher.code|NO-CODE}}',
+    );
+    await expect(waitForText(apple, 'SUMMER-001')).resolves.toBe(true);
+
+    // Reorder: the secondary field moves above … and back (the buttons are keyboard buttons)
+    await b.page.getByRole('button', { name: 'Add to secondary fields' }).click();
+    await b.page.getByLabel('Secondary fields 2: value').fill('second');
+    await b.page.getByRole('button', { name: 'Move Secondary fields 2 up' }).click();
+    expect(await b.page.getByLabel('Secondary fields 1: value').inputValue()).toBe('second');
+    await b.page.getByRole('button', { name: 'Remove Secondary fields 1' }).click();
+    expect(await b.page.getByLabel('Secondary fields 1: value').inputValue()).toContain(
+      '{{contact.firstName',
+    );
+
+    // Colours reach the rendered pass
+    await b.page.getByLabel('Background colour').fill('#6d4c41');
+    await expect(
+      waitFor(
+        async () =>
+          (await apple.evaluate((el) => (globalThis as any).getComputedStyle(el).backgroundColor)) ===
+          'rgb(109, 76, 65)',
+      ),
+    ).resolves.toBe(true);
+
+    // Back of the Apple pass
+    await b.page.getByRole('button', { name: 'Back' }).click();
+    await expect(
+      waitForText(b.page.getByTestId('apple-pass-back'), 'One voucher per customer.'),
+    ).resolves.toBe(true);
+    await b.page.getByRole('button', { name: 'Front' }).click();
+
+    // Images: a non-PNG is refused in the browser; a broken PNG by the service, whose message is shown
+    await b.page.getByLabel('Logo', { exact: true }).setInputFiles({
+      name: 'logo.jpg',
+      mimeType: 'image/jpeg',
+      buffer: Buffer.from('not a png at all'),
+    });
+    await expect(waitForText(b.page.getByTestId('drop-logo'), 'is not a PNG image')).resolves.toBe(true);
+    const broken = Buffer.concat([makePng(160, 50).subarray(0, 33), Buffer.from('garbage after the header')]);
+    await b.page
+      .getByLabel('Strip', { exact: true })
+      .setInputFiles({ name: 'strip.png', mimeType: 'image/png', buffer: broken });
+    await b.page
+      .getByLabel('Logo', { exact: true })
+      .setInputFiles({ name: 'logo.png', mimeType: 'image/png', buffer: makePng(480, 150) });
+    await expect(waitForText(b.page.getByTestId('drop-logo'), '480×150 px')).resolves.toBe(true);
+    await b.page.getByRole('button', { name: 'Create campaign' }).click();
+    await expect(waitForText(b.page.getByTestId('drop-strip'), 'images.strip')).resolves.toBe(true);
+    b.errors.length = 0; // the refused save (400) is logged by the browser itself
+
+    await b.page.getByRole('button', { name: 'Remove strip' }).click();
+    expect(await axe(b.page)).toEqual([]);
+    await shot(b.page, 'designer');
+    await b.page.getByRole('button', { name: 'Create campaign' }).click();
+    await b.page.getByRole('heading', { name: 'Autumn coffee' }).waitFor();
+    const list = await t.request('GET', '/api/v1/campaigns?limit=200', { token: tenant.apiKey });
+    const saved = list.body.items.find((c: any) => c.name === 'Autumn coffee');
+    expect(saved.template.primaryFields[0].value).toBe('Hello {{contact.firstName|there}}');
+    expect(saved.template.backgroundColor).toBe('#6D4C41');
+    expect(saved.template.auxiliaryFields[0]).toMatchObject({
+      label: 'Code',
+      value: '{{voucher.code|NO-CODE}}',
+    });
+    expect(Object.keys(saved.images)).toContain('logo');
+    expect(b.errors).toEqual([]);
+  });
+
+  it('campaign page: charts after passes were issued, a test link as QR code, pass search and void, safe publishing', async () => {
+    const campaign = await createCampaign(t, tenant.apiKey, configId, { name: 'Charted campaign' });
+    const links = await makeLinks(t, tenant.apiKey, [
+      { campaignId: campaign.id, platform: 'APPLE', contact: { id: 'c-1' }, voucher: { code: 'CHART-1' } },
+      { campaignId: campaign.id, platform: 'APPLE', contact: { id: 'c-2' }, voucher: { code: 'CHART-2' } },
+      { campaignId: campaign.id, platform: 'GOOGLE', contact: { id: 'c-3' }, voucher: { code: 'CHART-3' } },
+    ]);
+    for (const link of links) {
+      const res = await t.request('GET', linkPath(link));
+      expect([200, 302]).toContain(res.status);
+    }
+    const b = await browse();
+    await signInAs(b, tenant.email);
+    await b.page.goto(`/console/campaigns/${campaign.id}`);
+    await b.page.getByRole('heading', { name: 'Charted campaign' }).waitFor();
+    const charts = b.page.getByTestId('charts');
+    await expect(waitForText(charts, 'Apple: 2')).resolves.toBe(true);
+    expect(await charts.textContent()).toContain('Google: 1');
+    expect(await charts.locator('svg rect').count()).toBeGreaterThanOrEqual(2);
+
+    // Try it: a test link, its QR code, the .pkpass behind it
+    await b.page.getByRole('button', { name: 'Get test link' }).click();
+    const testLink = b.page.getByTestId('test-link');
+    await testLink.waitFor();
+    expect(await testLink.getByRole('img', { name: 'QR code of the test link' }).count()).toBe(1);
+    const url = await testLink.getByRole('link').first().getAttribute('href');
+    const pkpass = await t.request('GET', linkPath(url!));
+    expect(pkpass.status).toBe(200);
+    expect(pkpass.headers.get('content-type')).toBe('application/vnd.apple.pkpass');
+    expect(await axe(b.page)).toEqual([]);
+    await shot(b.page, 'campaign');
+
+    // Pass search, detail, void
+    await b.page.getByLabel('Find a pass').fill('CHART-2');
+    await b.page.getByRole('button', { name: 'Search' }).click();
+    await expect(waitForText(b.page.locator('table').last(), 'CHART-2')).resolves.toBe(true);
+    await b.page.locator('table').last().getByRole('button').first().click();
+    const detail = b.page.getByRole('region', { name: /^Pass / });
+    await expect(waitForText(detail, 'CHART-2')).resolves.toBe(true);
+    b.page.once('dialog', (d) => void d.accept());
+    await detail.getByRole('button', { name: 'Void pass' }).click();
+    await expect(waitForText(detail, 'voided')).resolves.toBe(true);
+
+    // Safe publishing: the impact first, then the change
+    await b.page.getByRole('link', { name: 'Edit design' }).click();
+    await b.page.getByLabel('Primary fields 1: value').fill('Now 20% off');
+    await b.page.getByRole('button', { name: 'Save changes' }).click();
+    const impact = b.page.getByTestId('impact');
+    await impact.waitFor();
+    expect(await impact.textContent()).toMatch(/3\s+issued passes/);
+    await b.page.getByRole('button', { name: /^Publish to/ }).click();
+    await b.page.getByRole('heading', { name: 'Publishing the change' }).waitFor();
+    const after = await t.request('GET', `/api/v1/campaigns/${campaign.id}`, { token: tenant.apiKey });
+    expect(after.body.template.primaryFields[0].value).toBe('Now 20% off');
+    expect(b.errors).toEqual([]);
+  });
+
   it('a viewer sees a read-only console, and the API refuses their changes', async () => {
     const viewer = await userWithRole(t, tenant.apiKey, 'viewer');
     const campaign = await createCampaign(t, tenant.apiKey, configId, { name: 'Viewed campaign' });
@@ -225,4 +423,28 @@ describe('console (browser e2e)', () => {
 async function settle(page: Page): Promise<void> {
   await page.waitForLoadState('load');
   await page.waitForTimeout(300);
+}
+
+/** A PKCS#12 file with the certificate, its key and the chain, as Keychain Access exports it. */
+function pkcs12(certPem: string, keyPem: string, chainPems: string[], password: string): Buffer {
+  const key = forge.pki.privateKeyFromPem(keyPem);
+  const certs = [certPem, ...chainPems].map((p) => forge.pki.certificateFromPem(p));
+  const asn1 = forge.pkcs12.toPkcs12Asn1(key, certs, password, { algorithm: '3des' });
+  return Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary');
+}
+
+async function waitForText(
+  locator: { textContent(): Promise<string | null> },
+  text: string,
+): Promise<boolean> {
+  return waitFor(async () => ((await locator.textContent().catch(() => null)) ?? '').includes(text));
+}
+
+async function waitFor(check: () => Promise<boolean>, ms = 5000): Promise<boolean> {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

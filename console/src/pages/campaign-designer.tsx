@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState, type DragEvent, type FormEvent } from 'react';
-import { api, ApiError, request, unwrap } from '../api/client';
+import { api, ApiError, unwrap } from '../api/client';
 import type {
   BarcodeFormat,
   Campaign,
@@ -192,12 +192,16 @@ function Designer({
   const sequence = useRef(0);
   useEffect(() => {
     const seq = ++sequence.current;
-    request<PreviewResult>('POST', '/api/v1/campaigns/preview', {
-      passStyle: previewInput.passStyle,
-      template: cleanTemplate(previewInput.template),
-      ...(previewInput.configId ? { walletConfigurationId: previewInput.configId } : {}),
-      sample: previewInput.sample,
-    }).then(
+    unwrap(
+      api.POST('/api/v1/campaigns/preview', {
+        body: {
+          passStyle: previewInput.passStyle,
+          template: cleanTemplate(previewInput.template),
+          ...(previewInput.configId ? { walletConfigurationId: previewInput.configId } : {}),
+          sample: previewInput.sample,
+        },
+      }),
+    ).then(
       (p) => {
         if (seq !== sequence.current) return;
         setPreview(p);
@@ -279,7 +283,9 @@ function Designer({
         return;
       }
       if (campaign.status === 'active' && !confirmed) {
-        setImpact(await request<Impact>('GET', `/api/v1/campaigns/${campaign.id}/impact`));
+        setImpact(
+          await unwrap(api.GET('/api/v1/campaigns/{id}/impact', { params: { path: { id: campaign.id } } })),
+        );
         return;
       }
       const updated = await unwrap(

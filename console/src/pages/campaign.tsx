@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { api, request, unwrap } from '../api/client';
+import { api, unwrap } from '../api/client';
 import type { CampaignStats, CampaignUpdate, DailyStats, DeviceLog, Page, Pass } from '../api/types';
 import { DailyChart } from '../components/charts';
 import { QrCode } from '../components/qr-code';
@@ -93,7 +93,12 @@ export function CampaignPage({ campaignId }: { campaignId: string }) {
 
 function Charts({ campaignId }: { campaignId: string }) {
   const daily = useLoad(
-    () => request<DailyStats>('GET', `/api/v1/campaigns/${campaignId}/stats/daily?days=30`),
+    () =>
+      unwrap(
+        api.GET('/api/v1/campaigns/{id}/stats/daily', {
+          params: { path: { id: campaignId }, query: { days: 30 } },
+        }),
+      ),
     [campaignId],
   );
   if (daily.error) return <ErrorBox error={daily.error} />;
@@ -195,11 +200,12 @@ function TryIt({ campaignId }: { campaignId: string }) {
     e.preventDefault();
     setError(null);
     try {
-      const { url } = await request<{ url: string }>('POST', `/api/v1/campaigns/${campaignId}/test-links`, {
-        platform,
-        contact: { id: contactId, firstName },
-        voucher: { code: voucherCode },
-      });
+      const { url } = await unwrap(
+        api.POST('/api/v1/campaigns/{id}/test-links', {
+          params: { path: { id: campaignId } },
+          body: { platform, contact: { id: contactId, firstName }, voucher: { code: voucherCode } },
+        }),
+      );
       setLink({ url, platform });
     } catch (err) {
       setError(err);
@@ -270,9 +276,10 @@ function Passes({
   const [query, setQuery] = useState('');
   const list = useLoad(
     () =>
-      request<Page<Pass>>(
-        'GET',
-        `/api/v1/campaigns/${campaignId}/passes?limit=20${query ? `&q=${encodeURIComponent(query)}` : ''}`,
+      unwrap(
+        api.GET('/api/v1/campaigns/{id}/passes', {
+          params: { path: { id: campaignId }, query: { limit: 20, ...(query ? { q: query } : {}) } },
+        }),
       ),
     [campaignId, query],
   );
@@ -345,16 +352,6 @@ function Passes({
   );
 }
 
-interface PassDetailAnswer extends Pass {
-  devices?: Array<{
-    deviceLibraryIdentifier?: string;
-    id?: string;
-    registeredAt?: string;
-    lastPush?: unknown;
-  }>;
-  lastPush?: { status?: string; reason?: string | null; at?: string } | null;
-}
-
 function PassDetail({
   campaignId,
   serial,
@@ -368,9 +365,10 @@ function PassDetail({
 }) {
   const pass = useLoad(
     () =>
-      request<PassDetailAnswer>(
-        'GET',
-        `/api/v1/campaigns/${campaignId}/passes/${encodeURIComponent(serial)}`,
+      unwrap(
+        api.GET('/api/v1/campaigns/{id}/passes/{serialNumber}', {
+          params: { path: { id: campaignId, serialNumber: serial } },
+        }),
       ),
     [campaignId, serial],
   );
@@ -379,7 +377,11 @@ function PassDetail({
     if (!window.confirm(`Void pass ${serial}? It shows as void on the phone and cannot be used.`)) return;
     setError(null);
     try {
-      await request('POST', `/api/v1/campaigns/${campaignId}/passes/${encodeURIComponent(serial)}/void`);
+      await unwrap(
+        api.POST('/api/v1/campaigns/{id}/passes/{serialNumber}/void', {
+          params: { path: { id: campaignId, serialNumber: serial } },
+        }),
+      );
       pass.reload();
       onVoided();
     } catch (err) {
@@ -396,12 +398,13 @@ function PassDetail({
           <dl className="facts">
             <dt>Platforms</dt>
             <dd>{p.platforms.join(', ') || 'not added to a wallet yet'}</dd>
-            <dt>Devices</dt>
-            <dd>{p.devices?.length ?? p.registeredDevices}</dd>
+            <dt>Apple devices</dt>
+            <dd>{p.registeredDevices}</dd>
             <dt>Last push</dt>
             <dd>
               {p.lastPush
-                ? `${p.lastPush.status ?? ''} ${p.lastPush.reason ?? ''} ${formatDate(p.lastPush.at)}`
+                ? `${formatDate(p.lastPush.at)}: ${p.lastPush.sent} sent, ${p.lastPush.failed} failed` +
+                  (p.lastPush.scope === 'CAMPAIGN' ? ' (campaign-wide update)' : '')
                 : '—'}
             </dd>
             <dt>Google object</dt>
@@ -431,9 +434,10 @@ function PassDetail({
 function DeviceLogs({ campaignId }: { campaignId: string }) {
   const logs = useLoad(
     () =>
-      request<Page<DeviceLog> | { items: DeviceLog[] }>(
-        'GET',
-        `/api/v1/campaigns/${campaignId}/device-logs?limit=50`,
+      unwrap(
+        api.GET('/api/v1/campaigns/{id}/device-logs', {
+          params: { path: { id: campaignId }, query: { limit: 50 } },
+        }),
       ),
     [campaignId],
   );
@@ -451,7 +455,7 @@ function DeviceLogs({ campaignId }: { campaignId: string }) {
         <ul className="logs">
           {logs.data?.items.map((l, i) => (
             <li key={i}>
-              <time>{formatDate(l.receivedAt ?? l.createdAt)}</time> {l.message}
+              <time>{formatDate(l.createdAt)}</time> <code>{l.serialNumber}</code> {l.message}
             </li>
           ))}
         </ul>
