@@ -44,33 +44,13 @@ export interface SampleData {
   voucher: Record<string, string>;
 }
 
-export interface PreviewResult {
-  apple: { passJson: Record<string, unknown> } | null;
-  google: { classResource: Record<string, unknown>; objectResource: Record<string, unknown> } | null;
-}
+export type PreviewResult = Schemas['CampaignPreviewResponseDto'];
 
-export interface DailyStats {
-  days: Array<{
-    date: string;
-    passesIssued: { APPLE: number; GOOGLE: number };
-    devicesRegistered: number;
-    devicesRemoved: number;
-    pushesSent: number;
-    pushesFailed: number;
-  }>;
-}
+export type DailyStats = Schemas['DailyStatsResponseDto'];
 
-export interface Impact {
-  passes: number;
-  appleDevices: number;
-  googlePasses: number;
-}
+export type Impact = Schemas['CampaignImpactDto'];
 
-export interface DeviceLog {
-  message: string;
-  createdAt?: string;
-  receivedAt?: string;
-}
+export type DeviceLog = Schemas['DeviceLogDto'];
 
 export interface ApiKey {
   id: string;

@@ -52,7 +52,7 @@ export function ApiKeysPage() {
           New key (shown once — copy it now): <code className="secret">{created}</code>
         </Notice>
       )}
-      <div className="table-wrap">
+      <div className="table-wrap" role="region" aria-label="API keys table" tabIndex={0}>
         <table>
           <thead>
             <tr>

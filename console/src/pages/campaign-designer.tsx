@@ -127,6 +127,24 @@ function cleanTemplate(t: CampaignTemplate): CampaignTemplate {
   return out;
 }
 
+function luminance(hex: string): number | null {
+  const m = /^#([0-9a-f]{6})$/i.exec(hex);
+  if (!m?.[1]) return null;
+  const channel = (i: number) => {
+    const c = parseInt(m[1]!.slice(i, i + 2), 16) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * channel(0) + 0.7152 * channel(2) + 0.0722 * channel(4);
+}
+
+/** WCAG contrast ratio of two #rrggbb colours (1 to 21). */
+function contrast(a: string | undefined, b: string | undefined): number | null {
+  const la = a ? luminance(a) : null;
+  const lb = b ? luminance(b) : null;
+  if (la === null || lb === null) return null;
+  return (Math.max(la, lb) + 0.05) / (Math.min(la, lb) + 0.05);
+}
+
 function pngSize(bytes: Uint8Array): { width: number; height: number } | null {
   const signature = [137, 80, 78, 71, 13, 10, 26, 10];
   if (bytes.length < 24 || signature.some((b, i) => bytes[i] !== b)) return null;
@@ -178,7 +196,7 @@ function Designer({
   });
   const [images, setImages] = useState<Partial<Record<ImageName, ImageState>>>(() =>
     Object.fromEntries(
-      Object.entries(campaign?.images ?? {}).map(([k, url]) => [k, { src: sameOriginAsset(url) }]),
+      Object.entries(campaign?.images ?? {}).map(([k, url]) => [k, { src: sameOriginAsset(String(url)) }]),
     ),
   );
   const [sample, setSample] = useState<SampleData>(DEFAULT_SAMPLE);
@@ -392,6 +410,13 @@ function Designer({
                 />
               ))}
             </div>
+            {(contrast(template.foregroundColor, template.backgroundColor) ?? 21) < 4.5 && (
+              <Notice tone="warn">
+                Text and background contrast is{' '}
+                {contrast(template.foregroundColor, template.backgroundColor)?.toFixed(1)}:1 — below 4.5:1,
+                the pass is hard to read for many people.
+              </Notice>
+            )}
           </fieldset>
           {GROUPS.map(({ group, label, max }) => (
             <FieldGroupEditor

@@ -1,6 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, unwrap } from '../api/client';
-import type { CampaignStats, CampaignUpdate, DailyStats, DeviceLog, Page, Pass } from '../api/types';
+import type { CampaignStats, CampaignUpdate } from '../api/types';
 import { DailyChart } from '../components/charts';
 import { QrCode } from '../components/qr-code';
 import { ErrorBox, Notice, SelectField, TextField, formatDate, useLoad } from '../components/ui';
@@ -310,11 +310,12 @@ function Passes({
           {query ? ` matching “${query}”` : ''}
         </p>
       )}
-      <div className="table-wrap">
+      <div className="table-wrap" role="region" aria-label="Passes table" tabIndex={0}>
         <table>
           <thead>
             <tr>
               <th scope="col">Serial</th>
+              <th scope="col">Voucher / contact</th>
               <th scope="col">Platforms</th>
               <th scope="col">Devices</th>
               <th scope="col">Changed</th>
@@ -329,6 +330,7 @@ function Passes({
                   </button>
                   {p.voided && <span className="badge warn">voided</span>}
                 </td>
+                <td>{passIdentity(p.data)}</td>
                 <td>{p.platforms.join(', ') || '—'}</td>
                 <td>{p.registeredDevices}</td>
                 <td>{formatDate(p.updatedAt)}</td>
@@ -462,4 +464,15 @@ function DeviceLogs({ campaignId }: { campaignId: string }) {
       )}
     </div>
   );
+}
+
+function passIdentity(data: {
+  contact?: Record<string, unknown>;
+  voucher?: Record<string, unknown>;
+}): string {
+  const code = data.voucher?.code;
+  const contact = data.contact?.id;
+  return [typeof code === 'string' ? code : null, typeof contact === 'string' ? contact : null]
+    .filter(Boolean)
+    .join(' / ');
 }

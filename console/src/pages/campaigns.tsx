@@ -25,7 +25,7 @@ export function CampaignsPage() {
       </div>
       <ErrorBox error={list.error} />
       {list.data?.items.length === 0 && <Notice>No campaigns yet.</Notice>}
-      <div className="table-wrap">
+      <div className="table-wrap" role="region" aria-label="Campaigns table" tabIndex={0}>
         <table>
           <thead>
             <tr>

@@ -1,7 +1,8 @@
 import { useState, type FormEvent } from 'react';
 import { api, ApiError, request, unwrap } from '../api/client';
+import { appleCredentialsFromP12 } from '../api/pkcs12';
 import type { WalletConfiguration } from '../api/types';
-import { ErrorBox, Notice, TextField, formatDate, readBase64, useLoad } from '../components/ui';
+import { ErrorBox, Notice, TextField, formatDate, useLoad } from '../components/ui';
 import { useCan } from '../session';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -133,6 +134,7 @@ function ConfigurationForm({
   const [name, setName] = useState(existing?.name ?? '');
   const [p12, setP12] = useState<File | null>(null);
   const [p12Password, setP12Password] = useState('');
+  const [wwdr, setWwdr] = useState<File | null>(null);
   const [issuerId, setIssuerId] = useState(existing?.google?.issuerId ?? '');
   const [serviceAccount, setServiceAccount] = useState<File | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -144,7 +146,7 @@ function ConfigurationForm({
     setBusy(true);
     try {
       const body: Record<string, unknown> = { name };
-      if (p12) body.apple = { p12Base64: await readBase64(p12), p12Password };
+      if (p12) body.apple = await appleCredentialsFromP12(p12, p12Password, wwdr);
       if (serviceAccount) {
         let key: unknown;
         try {
@@ -186,7 +188,12 @@ function ConfigurationForm({
           accept=".p12,.pfx,application/x-pkcs12"
           required={!existing}
           hint="Export the certificate with its private key from Keychain Access as a .p12 file."
-          error={fieldError('apple.p12Base64') ?? fieldError('apple')}
+          error={
+            fieldError('apple.p12') ??
+            fieldError('apple.certificatePem') ??
+            fieldError('apple.privateKeyPem') ??
+            fieldError('apple')
+          }
           onChange={(e) => setP12(e.target.files?.[0] ?? null)}
         />
         <TextField
@@ -196,6 +203,14 @@ function ConfigurationForm({
           value={p12Password}
           error={fieldError('apple.p12Password')}
           onChange={(e) => setP12Password(e.target.value)}
+        />
+        <TextField
+          label="Apple WWDR certificate (only if the .p12 lacks it)"
+          type="file"
+          accept=".cer,.pem,.crt"
+          hint="AppleWWDRCAG4.cer from apple.com/certificateauthority; the .p12 opens in your browser, only its contents are sent."
+          error={fieldError('apple.wwdrCertificatePem')}
+          onChange={(e) => setWwdr(e.target.files?.[0] ?? null)}
         />
       </fieldset>
       <fieldset>

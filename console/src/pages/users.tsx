@@ -46,7 +46,7 @@ export function UsersPage() {
     <section>
       <h1>Users</h1>
       <ErrorBox error={users.error ?? error} />
-      <div className="table-wrap">
+      <div className="table-wrap" role="region" aria-label="Users table" tabIndex={0}>
         <table>
           <thead>
             <tr>
