@@ -10,7 +10,7 @@ import type { DestinationStream, Logger } from 'pino';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
-import { installInputPolicy } from './common/http/input-policy';
+import { clientErrorHandler, frameworkErrors, installInputPolicy } from './common/http/input-policy';
 import { createValidationPipe } from './common/http/validation';
 import { createRootLogger, PinoNestLogger } from './common/logging/logger';
 import { RequestLogger } from './common/logging/request-logger';
@@ -54,6 +54,9 @@ export async function createApiApp(
     // Link tokens travel as a path parameter; Fastify's default limit is 100 characters.
     routerOptions: { ignoreDuplicateSlashes: true, maxParamLength: 16384 },
     return503OnClosing: true,
+    // Requests refused before routing answer in the service's error shape too.
+    frameworkErrors,
+    clientErrorHandler,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: new PinoNestLogger(log),

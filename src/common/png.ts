@@ -1,10 +1,16 @@
-import { deflateSync } from 'node:zlib';
+import { deflateSync, inflateSync } from 'node:zlib';
 
-/** PNG structure checks and a minimal RGBA writer (PNG spec, ISO/IEC 15948). */
+/** PNG checks (structure and decoded image data) and a minimal RGBA writer (PNG spec, ISO/IEC 15948). */
 
 export const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 /** Largest width or height accepted from uploads; Wallet artwork is a few hundred pixels. */
 export const MAX_PNG_DIMENSION = 8192;
+/**
+ * Most pixels accepted from uploads (2048 × 2048). Together with decoding against the declared
+ * size, this bounds what an upload can make the service inflate (at most ~33 MB for 16-bit RGBA),
+ * whatever its compressed size: a decompression bomb is refused once its output passes the size.
+ */
+export const MAX_PNG_PIXELS = 2048 * 2048;
 
 export class InvalidPngError extends Error {
   override readonly name = 'InvalidPngError';
@@ -37,7 +43,76 @@ const BIT_DEPTHS: Record<number, readonly number[]> = {
   6: [8, 16],
 };
 
-/** Throws InvalidPngError unless `buf` is a structurally valid PNG; returns its dimensions. */
+interface PngHeader {
+  width: number;
+  height: number;
+  bitDepth: number;
+  colourType: number;
+  interlaced: boolean;
+}
+
+const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+/** Adam7 passes: x start, y start, x step, y step. */
+const ADAM7 = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+] as const;
+
+/** Scanlines of the image (each pass of an interlaced one): their byte length without the filter byte, and count. */
+function scanlines(h: PngHeader): { rowBytes: number; rows: number }[] {
+  const bitsPerPixel = (CHANNELS[h.colourType] ?? 0) * h.bitDepth;
+  const rowBytes = (pixels: number) => Math.ceil((pixels * bitsPerPixel) / 8);
+  if (!h.interlaced) return [{ rowBytes: rowBytes(h.width), rows: h.height }];
+  const passes: { rowBytes: number; rows: number }[] = [];
+  for (const [x0, y0, dx, dy] of ADAM7) {
+    const w = h.width > x0 ? Math.ceil((h.width - x0) / dx) : 0;
+    const rows = h.height > y0 ? Math.ceil((h.height - y0) / dy) : 0;
+    if (w > 0 && rows > 0) passes.push({ rowBytes: rowBytes(w), rows });
+  }
+  return passes;
+}
+
+/**
+ * Decodes the image data: the zlib stream must inflate to exactly the size the header declares
+ * (never more: inflating stops one byte past it, so a decompression bomb costs at most that), and
+ * every scanline must start with a valid filter type (0-4).
+ */
+function checkImageData(h: PngHeader, idat: Buffer[]): void {
+  const lines = scanlines(h);
+  const expected = lines.reduce((sum, l) => sum + l.rows * (l.rowBytes + 1), 0);
+  let raw: Buffer;
+  try {
+    raw = inflateSync(idat.length === 1 ? idat[0]! : Buffer.concat(idat), { maxOutputLength: expected + 1 });
+  } catch (err) {
+    const tooLarge = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
+    throw new InvalidPngError(
+      tooLarge
+        ? `PNG image data inflates to more than the ${expected} bytes its ${h.width}×${h.height} header declares`
+        : 'PNG image data is not a valid zlib stream',
+    );
+  }
+  if (raw.length !== expected) {
+    throw new InvalidPngError(
+      `PNG image data inflates to ${raw.length} bytes; its ${h.width}×${h.height} header declares ${expected}`,
+    );
+  }
+  let at = 0;
+  for (const { rowBytes, rows } of lines) {
+    for (let y = 0; y < rows; y++, at += rowBytes + 1) {
+      if (raw[at]! > 4) throw new InvalidPngError(`invalid PNG filter type ${raw[at]} at scanline ${y}`);
+    }
+  }
+}
+
+/**
+ * Throws InvalidPngError unless `buf` is a valid PNG of at most MAX_PNG_PIXELS pixels whose image
+ * data decodes to its declared size; returns its dimensions.
+ */
 export function inspectPng(buf: Buffer): { width: number; height: number } {
   if (buf.length < PNG_SIGNATURE.length || !buf.subarray(0, PNG_SIGNATURE.length).equals(PNG_SIGNATURE)) {
     throw new InvalidPngError('not a PNG file (missing PNG signature)');
@@ -45,7 +120,10 @@ export function inspectPng(buf: Buffer): { width: number; height: number } {
   let offset = PNG_SIGNATURE.length;
   let width = 0;
   let height = 0;
-  let sawIdat = false;
+  let header: PngHeader = { width: 0, height: 0, bitDepth: 0, colourType: 0, interlaced: false };
+  const idat: Buffer[] = [];
+  let sawPalette = false;
+  let previousType = '';
   for (let index = 0; ; index++) {
     if (offset === buf.length) throw new InvalidPngError('PNG ends without an IEND chunk (file truncated?)');
     if (offset + 12 > buf.length) throw new InvalidPngError(`PNG truncated inside chunk #${index + 1}`);
@@ -70,22 +148,36 @@ export function inspectPng(buf: Buffer): { width: number; height: number } {
       if (width < 1 || height < 1 || width > MAX_PNG_DIMENSION || height > MAX_PNG_DIMENSION) {
         throw new InvalidPngError(`PNG dimensions ${width}×${height} outside 1–${MAX_PNG_DIMENSION}`);
       }
+      if (width * height > MAX_PNG_PIXELS) {
+        throw new InvalidPngError(
+          `PNG has ${width * height} pixels (${width}×${height}); at most ${MAX_PNG_PIXELS} are accepted`,
+        );
+      }
       if (!BIT_DEPTHS[colourType ?? -1]?.includes(bitDepth ?? -1)) {
         throw new InvalidPngError(`invalid PNG colour type ${colourType} / bit depth ${bitDepth}`);
       }
       if (compression !== 0 || filter !== 0 || (interlace !== 0 && interlace !== 1)) {
         throw new InvalidPngError('invalid PNG compression, filter or interlace method');
       }
+      header = { width, height, bitDepth: bitDepth!, colourType: colourType!, interlaced: interlace === 1 };
     } else if (type === 'IHDR') {
       throw new InvalidPngError('PNG has more than one IHDR chunk');
     } else if (type === 'IDAT') {
-      sawIdat = true;
+      if (idat.length > 0 && previousType !== 'IDAT')
+        throw new InvalidPngError('PNG IDAT chunks are not consecutive');
+      if (header.colourType === 3 && !sawPalette)
+        throw new InvalidPngError('PNG with a palette has no PLTE before IDAT');
+      idat.push(data);
+    } else if (type === 'PLTE') {
+      sawPalette = true;
     } else if (type === 'IEND') {
-      if (!sawIdat) throw new InvalidPngError('PNG has no IDAT chunk');
+      if (idat.length === 0) throw new InvalidPngError('PNG has no IDAT chunk');
       if (offset + 12 + length !== buf.length)
         throw new InvalidPngError('unexpected data after PNG IEND chunk');
+      checkImageData(header, idat);
       return { width, height };
     }
+    previousType = type;
     offset += 12 + length;
   }
 }

@@ -33,6 +33,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const reply = ctx.getResponse<FastifyReply>();
     const correlationId = String(req.id);
     const { status, body, headers } = this.describe(exception, correlationId);
+    if (status === 400 && body.error.code === 'VALIDATION_FAILED' && !body.error.fields?.length) {
+      // Framework-level 400s (a body shorter than its Content-Length, …) name what was wrong too.
+      const field = /body|json|content/i.test(body.error.message) ? 'body' : 'request';
+      body.error.fields = [{ field, message: body.error.message }];
+    }
 
     if (status >= 500) {
       this.logger.error(

@@ -1,5 +1,8 @@
 import { RouteConfig } from '@nestjs/platform-fastify';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import { DomainError } from '../errors';
 import { jsonValueProblem } from './json-policy';
 import { formatFieldPath, textProblem } from './text-policy';
@@ -114,4 +117,48 @@ export function installInputPolicy(fastify: FastifyInstance, options: InputPolic
       if (message !== null) throw fieldError(['body'], message);
     }
   });
+}
+
+/**
+ * Fastify's `frameworkErrors`: a URL whose path or query cannot be percent-decoded (`%zz`, `%C0%AE`,
+ * a lone surrogate as `%ED%A0%80`) is a 400 in the service's error shape, naming the path.
+ */
+export function frameworkErrors(error: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  const badUrl = error.code === 'FST_ERR_BAD_URL';
+  const field = badUrl ? 'path' : 'request';
+  const message = badUrl ? 'is not a valid URL (malformed percent-encoding)' : 'could not be routed';
+  void reply
+    .status(400)
+    .type('application/json; charset=utf-8')
+    .send({
+      error: {
+        code: 'VALIDATION_FAILED',
+        message: `${field}: ${message}`,
+        fields: [{ field, message }],
+        correlationId: String(req.id),
+      },
+    });
+}
+
+/**
+ * Fastify's `clientErrorHandler`, for requests Node's HTTP parser refuses before any route runs
+ * (headers or URL over 16 KiB, control characters in headers, a malformed request line, a body that
+ * did not arrive in time): the service's error shape, then the connection is closed.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'REQUEST_TIMEOUT', 'The request did not arrive in time']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'HEADERS_TOO_LARGE', 'The request line and headers exceed 16 KiB']
+        : [400, 'BAD_REQUEST', 'The request is not valid HTTP/1.1'];
+  const body = JSON.stringify({ error: { code, message, correlationId: randomUUID() } });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }

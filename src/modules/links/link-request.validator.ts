@@ -165,31 +165,13 @@ export function validateLinkRequest(
     return invalid('INVALID_PLATFORM', `${at}.platform must be APPLE or GOOGLE${got}`);
   }
 
-  if (!isPlainObject(contact)) return invalid('INVALID_CONTACT', `${at}.contact must be an object`);
-  const size = { chars: 0 };
-  const contactProblem = personalisationProblem(contact, `${at}.contact`, size);
-  if (contactProblem !== null) return invalid('INVALID_CONTACT', contactProblem);
+  const dataProblem = personalisationDataProblem(contact, voucher, `${at}.`);
+  if (dataProblem !== null) return invalid(dataProblem.code, dataProblem.message);
+  // personalisationDataProblem returned null: contact is an object, voucher an object or absent.
+  const contactRecord = contact as Record<string, unknown>;
+  const voucherRecord = (voucher ?? {}) as Record<string, unknown>;
 
-  let voucherRecord: Record<string, unknown> = {};
-  if (voucher !== undefined && voucher !== null) {
-    if (!isPlainObject(voucher)) return invalid('INVALID_VOUCHER', `${at}.voucher must be an object`);
-    const voucherProblem = personalisationProblem(voucher, `${at}.voucher`, size);
-    if (voucherProblem !== null) return invalid('INVALID_VOUCHER', voucherProblem);
-    voucherRecord = voucher;
-  }
-
-  if (size.chars > PERSONALISATION_CHARS_ALWAYS_OK) {
-    const bytes =
-      Buffer.byteLength(JSON.stringify(contact)) + Buffer.byteLength(JSON.stringify(voucherRecord));
-    if (bytes > MAX_PERSONALISATION_BYTES) {
-      return invalid(
-        'PERSONALISATION_TOO_LARGE',
-        `${at}.contact and ${at}.voucher take ${bytes} bytes as JSON; at most ${MAX_PERSONALISATION_BYTES} fit in a link`,
-      );
-    }
-  }
-
-  if (!isIdentity(voucherRecord.code) && !isIdentity(contact.id)) {
+  if (!isIdentity(voucherRecord.code) && !isIdentity(contactRecord.id)) {
     return invalid('MISSING_IDENTITY', `${at} needs voucher.code or contact.id to identify the pass`);
   }
 
@@ -210,11 +192,63 @@ export function validateLinkRequest(
     campaignId: campaignId.toLowerCase(),
     platform: normalisedPlatform,
     // personalisationProblem returned null: every value is a PersonalisationValue.
-    contact: contact as Record<string, PersonalisationValue>,
+    contact: contactRecord as Record<string, PersonalisationValue>,
     voucher: voucherRecord as Record<string, PersonalisationValue>,
   };
   if (expiry !== undefined) value.expiresAt = expiry;
   return { ok: true, value };
+}
+
+export interface PersonalisationDataProblem {
+  code: 'INVALID_CONTACT' | 'INVALID_VOUCHER' | 'PERSONALISATION_TOO_LARGE';
+  /** `contact`, `voucher`, or `contact.<key>` / `voucher.<key>` (without the prefix). */
+  field: string;
+  message: string;
+}
+
+/**
+ * The limits of a pass's personalisation data, one definition for link requests and for the data a
+ * pass holds after a PATCH: `contact` an object, `voucher` an object or absent/null, each within
+ * the key, name and value limits above, and both together at most MAX_PERSONALISATION_BYTES of
+ * JSON. `prefix` (e.g. `requests[3].`) is put before the field names in messages.
+ */
+export function personalisationDataProblem(
+  contact: unknown,
+  voucher: unknown,
+  prefix = '',
+): PersonalisationDataProblem | null {
+  const problem = (code: PersonalisationDataProblem['code'], field: string, message: string) => ({
+    code,
+    field,
+    message,
+  });
+  if (!isPlainObject(contact)) {
+    return problem('INVALID_CONTACT', 'contact', `${prefix}contact must be an object`);
+  }
+  const size = { chars: 0 };
+  const contactProblem = personalisationProblem(contact, `${prefix}contact`, size);
+  if (contactProblem !== null) return problem('INVALID_CONTACT', 'contact', contactProblem);
+  let voucherRecord: Record<string, unknown> = {};
+  if (voucher !== undefined && voucher !== null) {
+    if (!isPlainObject(voucher)) {
+      return problem('INVALID_VOUCHER', 'voucher', `${prefix}voucher must be an object`);
+    }
+    const voucherProblem = personalisationProblem(voucher, `${prefix}voucher`, size);
+    if (voucherProblem !== null) return problem('INVALID_VOUCHER', 'voucher', voucherProblem);
+    voucherRecord = voucher;
+  }
+  if (size.chars > PERSONALISATION_CHARS_ALWAYS_OK) {
+    const bytes =
+      Buffer.byteLength(JSON.stringify(contact)) + Buffer.byteLength(JSON.stringify(voucherRecord));
+    if (bytes > MAX_PERSONALISATION_BYTES) {
+      return problem(
+        'PERSONALISATION_TOO_LARGE',
+        'contact',
+        `${prefix}contact and ${prefix}voucher take ${bytes} bytes as JSON; at most ${MAX_PERSONALISATION_BYTES} fit in a link`,
+      );
+    }
+  }
+  return null;
 }
 
 /** Why `value` is not a personalisation object (contact or voucher), or `null` when it is. */

@@ -6,7 +6,8 @@ import { PersonalisationData, PersonalisationValue } from '../../domain/pass-des
 import { Campaign } from '../campaigns/campaign.entity';
 import { AppleDevicesService } from '../apple-web-service/apple-devices.service';
 import { CampaignsService } from '../campaigns/campaigns.service';
-import { personalisationObjectProblem } from '../links/link-request.validator';
+import { personalisationDataProblem, personalisationObjectProblem } from '../links/link-request.validator';
+import { passIdentity } from '../passes/pass-issuing.service';
 import { OutboxService } from '../outbox/outbox.service';
 import { Pass } from '../passes/pass.entity';
 import { toPass } from '../passes/passes.repository';
@@ -109,6 +110,7 @@ export class PassUpdatesService implements OnModuleInit {
           ...(dto.voucher as Record<string, PersonalisationValue> | undefined),
         },
       };
+      assertStorablePassData(data, current.identity);
       if (JSON.stringify(data) === JSON.stringify(current.data)) return current;
       const changed = await this.repo.setData(m, current.id, data);
       await this.announce(m, changed);
@@ -267,4 +269,28 @@ function updateDto(r: CampaignUpdateRow): CampaignUpdateDto {
 function latest(a: Date | null, b: Date | null): string | null {
   const d = a && b ? (a > b ? a : b) : (a ?? b);
   return d ? d.toISOString() : null;
+}
+
+/**
+ * A pass's data after a PATCH stays within the limits of link data (one definition, in the link
+ * validator), and keeps the identity it was issued under: the voucher code, or the contact id when
+ * the pass has no voucher code, cannot be changed, removed or (for a contact-id pass) added.
+ */
+function assertStorablePassData(data: PersonalisationData, identity: string): void {
+  const problem = personalisationDataProblem(data.contact, data.voucher);
+  if (problem) throw DomainError.validation(problem.field, `${problem.message} (after merging this change)`);
+  if (passIdentity(data) === identity) return;
+  const byCode = identity.startsWith('v:');
+  const field =
+    byCode || passIdentity({ contact: {}, voucher: data.voucher }).startsWith('v:')
+      ? 'voucher.code'
+      : 'contact.id';
+  throw DomainError.validation(
+    field,
+    byCode
+      ? 'identifies the pass (its voucher code) and cannot be changed or removed'
+      : field === 'voucher.code'
+        ? 'cannot be added: this pass is identified by its contact.id'
+        : 'identifies the pass (it has no voucher code) and cannot be changed or removed',
+  );
 }
