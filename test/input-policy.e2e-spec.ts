@@ -156,6 +156,16 @@ describe('input policy: hostile input answers 4xx naming the field (e2e)', () =>
       headers: { 'content-type': 'application/json' },
     });
     expectFieldError(empty, 'body');
+    // A streamed upload type (bulk updates) on a route that expects JSON: 415, not a stream in a DTO.
+    for (const type of ['application/x-ndjson', 'text/csv']) {
+      const streamed = await t.request('POST', '/api/v1/api-keys', {
+        token: key,
+        body: '-2147483649',
+        headers: { 'content-type': type },
+      });
+      expect({ type, status: streamed.status }).toEqual({ type, status: 415 });
+      expect(streamed.body.error.code).toEqual(expect.any(String));
+    }
     const array = await t.request('POST', '/api/v1/api-keys', { token: key, body: [1, 2] });
     expect(array.status).toBe(400);
     expect(array.body.error.fields.length).toBeGreaterThan(0);

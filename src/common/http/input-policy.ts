@@ -1,5 +1,11 @@
 import { RouteConfig } from '@nestjs/platform-fastify';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  errorCodes,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
@@ -12,10 +18,19 @@ export interface InputPolicyOptions {
   jsonMaxDepth: number;
 }
 
-/** Fastify route config key read by the JSON parser. */
+/** Fastify route config keys read by the input policy. */
 interface InputPolicyRouteConfig {
   bodyTextCheckedByHandler?: boolean;
+  streamedBody?: boolean;
 }
+
+/**
+ * For a route that reads its body as the raw request stream (a content-type parser that hands the
+ * stream through, as bulk uploads do). Every other route answers 415 to such a content type instead
+ * of receiving a stream where its DTO expects a value.
+ */
+export const StreamedBody = (): MethodDecorator =>
+  RouteConfig({ streamedBody: true } satisfies InputPolicyRouteConfig);
 
 /**
  * For a route that answers text problems of its JSON body itself (for example with per-item errors,
@@ -91,6 +106,13 @@ export function installInputPolicy(fastify: FastifyInstance, options: InputPolic
   );
 
   fastify.addHook('preValidation', async (req: FastifyRequest) => {
+    const body = req.body as { pipe?: unknown } | null | undefined;
+    if (typeof body === 'object' && body !== null && typeof body.pipe === 'function') {
+      const config = req.routeOptions.config as InputPolicyRouteConfig | undefined;
+      if (config?.streamedBody !== true) {
+        throw new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(String(req.headers['content-type']));
+      }
+    }
     const params = req.params as Record<string, unknown> | undefined;
     if (params && typeof params === 'object') {
       for (const name of Object.keys(params)) {

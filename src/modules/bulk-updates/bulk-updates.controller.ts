@@ -16,6 +16,7 @@ import { TenantId } from '../../common/auth/auth.decorators';
 import { UuidPipe } from '../../common/http/uuid.pipe';
 import { BulkUpdatesService } from './bulk-updates.service';
 import { BulkUpdateAcceptedDto, BulkUpdateDto } from './dto/bulk-update.dto';
+import { StreamedBody } from '../../common/http/input-policy';
 
 const FORMATS =
   'CSV: a header row with one key column (`serialNumber`, `voucher.code` or `contact.id`) and ' +
@@ -32,6 +33,7 @@ export class BulkUpdatesController {
 
   @Post()
   @HttpCode(202)
+  @StreamedBody()
   @ApiOperation({
     summary: 'Change many passes from one CSV or NDJSON upload, applied by the worker',
     description: FORMATS,
