@@ -4,6 +4,7 @@ import { Passes1732260000300 } from './1732260000300-passes';
 import { AppleDevices1732260000400 } from './1732260000400-apple-devices';
 import { PassUpdates1732260000500 } from './1732260000500-pass-updates';
 import { PassesCampaignIndex1732260000600 } from './1732260000600-passes-campaign-index';
+import { DeviceLogsCompact1732260000900 } from './1732260000900-device-logs-compact';
 import { UsersSessions1732260001200 } from './1732260001200-users-sessions';
 import { CommitOrderedChangeTags1732260001000 } from './1732260001000-commit-ordered-change-tags';
 import { RegistrationPushTokens1732260000700 } from './1732260000700-registration-push-tokens';
@@ -29,4 +30,5 @@ export const migrations = [
   CampaignActivity1732260001201,
   GoogleUpdateProgress1732260001010,
   PushFailureReporting1732260000701,
+  DeviceLogsCompact1732260000900,
 ];

@@ -19,6 +19,7 @@ import { ensureDatabaseExists, resolveDevelopmentSecrets, runMigrations } from '
 import { MetricsService } from './modules/metrics/metrics.service';
 import { protectOperationsRoutes } from './modules/metrics/operations-access';
 import { registerConsole } from './modules/console/console-static';
+import { limitDeviceLogBody } from './modules/apple-web-service/apple-protocol';
 
 export interface BootOptions {
   logDestination?: DestinationStream;
@@ -58,6 +59,7 @@ export async function createApiApp(
     frameworkErrors,
     clientErrorHandler,
   });
+  adapter.getInstance().addHook('onRoute', limitDeviceLogBody);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: new PinoNestLogger(log),
     bufferLogs: false,

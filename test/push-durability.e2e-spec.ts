@@ -12,7 +12,7 @@ import {
 } from './support/fixtures';
 import { startPrivateRedis, PrivateRedis } from './support/private-redis';
 import { spawnService, ServiceProcess } from './support/processes';
-import { request, startTestApp, startTestWorker, TestApp } from './support/test-app';
+import { ADMIN_TOKEN, request, startTestApp, startTestWorker, TestApp } from './support/test-app';
 import {
   eventually,
   install,
@@ -152,7 +152,10 @@ describe('push durability (e2e)', () => {
         expect(Date.now() - started).toBeLessThan(3000);
         const health = await api.request('GET', '/health');
         expect(health.status).toBe(503);
-        expect(health.body.checks.redis.status).toBe('down');
+        expect(health.body).toEqual({ status: 'down' });
+        const details = await api.request('GET', '/health/details', { token: ADMIN_TOKEN });
+        expect(details.status).toBe(503);
+        expect(details.body.components.redis.status).toBe('down');
         await new Promise((r) => setTimeout(r, 1000));
         expect(countByToken(apns).get(token)).toBeUndefined();
 

@@ -121,11 +121,19 @@ describe('operations endpoints (e2e)', () => {
     await t.close();
   });
 
-  it('reports health of database and redis', async () => {
+  it('answers /health with its status only, and the details to the platform admin', async () => {
     const res = await t.request('GET', '/health');
     expect(res.status).toBe(200);
-    expect(res.body.checks.database.status).toBe('ok');
-    expect(res.body.checks.redis.status).toBe('ok');
+    expect(res.body).toEqual({ status: 'ok' });
+    expect((await t.request('GET', '/health/details')).status).toBe(401);
+    const tenantKey = (await t.createTenant('Curious')).apiKey;
+    expect((await t.request('GET', '/health/details', { token: tenantKey })).status).toBe(401);
+    const details = await t.request('GET', '/health/details', { token: ADMIN_TOKEN });
+    expect(details.status).toBe(200);
+    expect(details.body.status).toBe('ok');
+    expect(details.body.components.database.status).toBe('ok');
+    expect(details.body.components.redis.status).toBe('ok');
+    expect(details.body.components.walletConfigurations).toMatchObject({ status: 'ok', items: [] });
   });
 
   it('writes one access-log line per request with its request id, route pattern and tenant', async () => {

@@ -88,6 +88,8 @@ describe('wallet configurations (e2e)', () => {
         certificatePem: cert.certificatePem,
         wwdrCertificatePem: pki.wwdr.certPem,
         certificateExpiresAt: expiresAt,
+        certificateDaysLeft: Math.floor((Date.parse(expiresAt) - Date.now()) / 86_400_000),
+        warnings: [],
         apnsStatus: 'OK',
         apnsError: null,
         apns: { status: 'OK', message: null, since: null },

@@ -74,6 +74,8 @@ export interface AppConfig {
   googleCallbackKeysUrl: string;
   /** Attempts per APNs push (retries with exponential backoff between them) before it counts as failed. */
   pushMaxAttempts: number;
+  /** Device log messages per minute per client IP on POST /v1/log (0 = unlimited). */
+  appleLogRateLimitPerIp: number;
 }
 
 export interface LinkSigningKey {
@@ -136,6 +138,7 @@ const envSchema = z.object({
   WEBHOOK_DISABLE_AFTER_HOURS: z.coerce.number().positive().max(8760).default(72),
   GOOGLE_CALLBACK_KEYS_URL: z.string().url().default('https://pay.google.com/gp/m/issuer/keys'),
   PUSH_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(12).default(12),
+  APPLE_LOG_RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(200),
 });
 
 export class ConfigError extends Error {}
@@ -297,5 +300,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     webhookDisableAfterHours: e.WEBHOOK_DISABLE_AFTER_HOURS,
     googleCallbackKeysUrl: e.GOOGLE_CALLBACK_KEYS_URL,
     pushMaxAttempts: e.PUSH_MAX_ATTEMPTS,
+    appleLogRateLimitPerIp: e.APPLE_LOG_RATE_LIMIT_PER_IP,
   };
 }

@@ -30,6 +30,8 @@ export interface TestPki {
   rootFile: string;
   dir: string;
   issuePassCertificate(opts?: PassCertOptions): PassCertificate;
+  /** Another intermediate CA under the same root (e.g. a WWDR look-alike that is not Apple's). */
+  issueIntermediate(subject: string): TestCa;
   issueServerCertificate(hosts?: string[]): { certPem: string; keyPem: string };
   /** A fresh RSA key that matches no certificate. */
   unrelatedKeyPem(): string;
@@ -43,6 +45,13 @@ export interface PassCertOptions {
   expired?: boolean;
   passphrase?: string;
   commonName?: string;
+  /** RSA modulus length of the pass key (default 2048). */
+  keyBits?: number;
+  /** Leave the subject's UID (pass type id) or OU (team id) out. */
+  omitUid?: boolean;
+  omitTeam?: boolean;
+  /** The CA that signs it (default: the WWDR intermediate). */
+  issuer?: TestCa;
 }
 
 function openssl(args: string[], cwd: string, input?: string): string {
@@ -67,7 +76,9 @@ export function createTestPki(): TestPki {
       '-days',
       '3650',
       '-subj',
-      '/CN=Test Root CA/O=wallet-service tests',
+      // Named like Apple's root and WWDR G4 (made here, with our own keys), so that the service's
+      // recognition of Apple's WWDR intermediates by name accepts the default test chain.
+      '/CN=Apple Root CA/OU=Apple Certification Authority/O=Apple Inc./C=US',
       '-out',
       'root.pem',
     ],
@@ -85,7 +96,7 @@ export function createTestPki(): TestPki {
       '-key',
       'wwdr.key',
       '-subj',
-      '/CN=Test WWDR Intermediate G4/OU=G4/O=wallet-service tests',
+      '/CN=Apple Worldwide Developer Relations Certification Authority/OU=G4/O=Apple Inc./C=US',
       '-out',
       'wwdr.csr',
     ],
@@ -126,17 +137,55 @@ export function createTestPki(): TestPki {
     certPem: readFileSync(file('wwdr.pem'), 'utf8'),
   };
 
+  /** Files of each CA that can sign, by certificate PEM. */
+  const caFiles = new Map<string, { cert: string; key: string }>([
+    [wwdr.certPem, { cert: 'wwdr.pem', key: 'wwdr.key' }],
+  ]);
   return {
     root,
     wwdr,
     rootFile: file('root.pem'),
     dir,
+    issueIntermediate(subject: string): TestCa {
+      const n = ++counter;
+      openssl(['genrsa', '-out', `int${n}.key`, '2048'], dir);
+      openssl(['req', '-new', '-key', `int${n}.key`, '-subj', subject, '-out', `int${n}.csr`], dir);
+      openssl(
+        [
+          'x509',
+          '-req',
+          '-in',
+          `int${n}.csr`,
+          '-CA',
+          'root.pem',
+          '-CAkey',
+          'root.key',
+          '-CAcreateserial',
+          '-days',
+          '3650',
+          '-sha256',
+          '-extfile',
+          'ca.ext',
+          '-out',
+          `int${n}.pem`,
+        ],
+        dir,
+      );
+      const ca = {
+        keyPem: readFileSync(file(`int${n}.key`), 'utf8'),
+        certPem: readFileSync(file(`int${n}.pem`), 'utf8'),
+      };
+      caFiles.set(ca.certPem, { cert: `int${n}.pem`, key: `int${n}.key` });
+      return ca;
+    },
     issuePassCertificate(opts: PassCertOptions = {}): PassCertificate {
       const n = ++counter;
       const passTypeIdentifier = opts.passTypeIdentifier ?? `pass.com.example.test${n}`;
       const teamIdentifier = opts.teamIdentifier ?? 'ABCDE12345';
       const cn = opts.commonName ?? `Pass Type ID: ${passTypeIdentifier}`;
-      openssl(['genrsa', '-out', `pass${n}.key`, '2048'], dir);
+      const issuer = caFiles.get((opts.issuer ?? wwdr).certPem);
+      if (!issuer) throw new Error('issuer is not a CA of this PKI');
+      openssl(['genrsa', '-out', `pass${n}.key`, String(opts.keyBits ?? 2048)], dir);
       openssl(
         [
           'req',
@@ -144,7 +193,7 @@ export function createTestPki(): TestPki {
           '-key',
           `pass${n}.key`,
           '-subj',
-          `/UID=${passTypeIdentifier}/CN=${cn}/OU=${teamIdentifier}/O=Example Org/C=US`,
+          `${opts.omitUid ? '' : `/UID=${passTypeIdentifier}`}/CN=${cn}${opts.omitTeam ? '' : `/OU=${teamIdentifier}`}/O=Example Org/C=US`,
           '-out',
           `pass${n}.csr`,
         ],
@@ -185,9 +234,9 @@ export function createTestPki(): TestPki {
             '-in',
             `pass${n}.csr`,
             '-CA',
-            'wwdr.pem',
+            issuer.cert,
             '-CAkey',
-            'wwdr.key',
+            issuer.key,
             '-CAcreateserial',
             '-days',
             '365',
@@ -314,8 +363,11 @@ function caConfig(dir: string, n: number): string {
 }
 
 /** A Google service-account key (JSON) with a fresh RSA key, as Google Cloud would issue it. */
-export function createServiceAccountKey(email = 'wallet@test-project.iam.gserviceaccount.com') {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+export function createServiceAccountKey(
+  email = 'wallet@test-project.iam.gserviceaccount.com',
+  modulusLength = 2048,
+) {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength });
   return {
     key: {
       type: 'service_account',

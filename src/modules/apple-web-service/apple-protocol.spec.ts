@@ -59,15 +59,22 @@ describe('Apple web service protocol parsing', () => {
     expect(notModifiedSince(at, undefined)).toBe(false);
   });
 
-  it('caps and truncates log messages, and rejects other shapes', () => {
-    const logs = logMessagesOf({ logs: Array.from({ length: 120 }, () => 'y'.repeat(3000)) })!;
-    expect(logs).toHaveLength(100);
-    expect(logs[0]).toHaveLength(2001);
+  it('refuses too many or too long log messages (413) and other shapes (400), naming the field', () => {
+    expect(logMessagesOf({ logs: ['a', 'b'] })).toEqual(['a', 'b']);
+    expect(logMessagesOf({ logs: Array.from({ length: 100 }, () => 'y'.repeat(2000)) })).toHaveLength(100);
+    expect(logMessagesOf({ logs: Array.from({ length: 101 }, () => 'y') })).toMatchObject({
+      tooLarge: true,
+      field: 'logs',
+    });
+    expect(logMessagesOf({ logs: ['ok', 'y'.repeat(2001)] })).toMatchObject({
+      tooLarge: true,
+      field: 'logs[1]',
+    });
     expect(logMessagesOf({ logs: [] })).toEqual([]);
-    expect(logMessagesOf({ logs: ['a', 2] })).toBeNull();
-    expect(logMessagesOf({ logs: 'a' })).toBeNull();
-    expect(logMessagesOf([])).toBeNull();
-    expect(logMessagesOf(undefined)).toBeNull();
+    expect(logMessagesOf({ logs: ['a', 2] })).toMatchObject({ tooLarge: false, field: 'logs[1]' });
+    expect(logMessagesOf({ logs: 'a' })).toMatchObject({ tooLarge: false, field: 'logs' });
+    expect(logMessagesOf([])).toMatchObject({ tooLarge: false, field: 'logs' });
+    expect(logMessagesOf(undefined)).toMatchObject({ tooLarge: false, field: 'logs' });
   });
 
   it('finds pass type, serial and device in the messages Wallet sends', () => {

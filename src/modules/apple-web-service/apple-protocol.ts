@@ -53,14 +53,52 @@ export function notModifiedSince(lastModified: Date, ifModifiedSince: string | u
   return Math.floor(lastModified.getTime() / 1000) <= Math.floor(since / 1000);
 }
 
-/** The body of `POST /v1/log` as capped, truncated messages, or null when it is not `{ logs: string[] }`. */
-export function logMessagesOf(body: unknown): string[] | null {
-  if (typeof body !== 'object' || body === null) return null;
+/** 100 messages of 2,000 characters with JSON quoting, and room to spare; Fastify answers 413 beyond. */
+export const MAX_LOG_BODY_BYTES = 256 * 1024;
+
+/** Fastify `onRoute` hook: `POST …/v1/log` (every mount point) reads at most MAX_LOG_BODY_BYTES. */
+export function limitDeviceLogBody(route: {
+  method: string | string[];
+  url: string;
+  bodyLimit?: number;
+}): void {
+  const methods = Array.isArray(route.method) ? route.method : [route.method];
+  if (methods.includes('POST') && route.url.endsWith('/v1/log')) route.bodyLimit = MAX_LOG_BODY_BYTES;
+}
+
+/** Why a `POST /v1/log` body is refused: the field it names and whether it is too large (413) or malformed (400). */
+export interface LogBodyProblem {
+  tooLarge: boolean;
+  field: string;
+  message: string;
+}
+
+/**
+ * The messages of a `POST /v1/log` body `{ logs: string[] }`, or the problem with it: more than
+ * MAX_LOG_MESSAGES messages is too large (413), a message longer than MAX_LOG_MESSAGE_LENGTH
+ * characters too (413, naming it), any other shape malformed (400).
+ */
+export function logMessagesOf(body: unknown): string[] | LogBodyProblem {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { tooLarge: false, field: 'logs', message: 'must be an array of strings' };
+  }
   const logs = (body as { logs?: unknown }).logs;
-  if (!Array.isArray(logs) || !logs.every((l): l is string => typeof l === 'string')) return null;
-  return logs
-    .slice(0, MAX_LOG_MESSAGES)
-    .map((l) => (l.length > MAX_LOG_MESSAGE_LENGTH ? `${l.slice(0, MAX_LOG_MESSAGE_LENGTH)}…` : l));
+  if (!Array.isArray(logs)) return { tooLarge: false, field: 'logs', message: 'must be an array of strings' };
+  if (logs.length > MAX_LOG_MESSAGES) {
+    return { tooLarge: true, field: 'logs', message: `must hold at most ${MAX_LOG_MESSAGES} messages` };
+  }
+  for (let i = 0; i < logs.length; i++) {
+    const l: unknown = logs[i];
+    if (typeof l !== 'string') return { tooLarge: false, field: `logs[${i}]`, message: 'must be a string' };
+    if (l.length > MAX_LOG_MESSAGE_LENGTH) {
+      return {
+        tooLarge: true,
+        field: `logs[${i}]`,
+        message: `must be at most ${MAX_LOG_MESSAGE_LENGTH} characters`,
+      };
+    }
+  }
+  return logs as string[];
 }
 
 export interface DeviceLogContext {

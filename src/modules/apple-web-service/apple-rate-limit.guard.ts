@@ -35,3 +35,34 @@ export class AppleRateLimitGuard implements CanActivate {
     return true;
   }
 }
+
+/**
+ * The budget of device log messages per client IP and minute (`APPLE_LOG_RATE_LIMIT_PER_IP`):
+ * counts messages, not requests, so one request of 100 messages weighs what 100 requests of one do.
+ */
+@Injectable()
+export class DeviceLogBudget {
+  constructor(
+    private readonly limiter: AppleRateLimiter,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  admit(clientIp: string, messages: number): void {
+    if (messages === 0) return;
+    const verdict = this.limiter.check(
+      [{ kind: 'log-ip', id: clientIp, limit: this.config.appleLogRateLimitPerIp }],
+      Date.now(),
+      messages,
+    );
+    if (!verdict.allowed) {
+      throw new DomainError(
+        'RATE_LIMITED',
+        'Too many device log messages from this address; retry later',
+        undefined,
+        {
+          'Retry-After': String(verdict.retryAfterSeconds),
+        },
+      );
+    }
+  }
+}

@@ -29,8 +29,11 @@ end
 return out`;
 
 export interface RateLimitSubject {
-  /** `login-*`: console sign-in attempts (the auth module runs its own instance of this limiter). */
-  kind: 'device' | 'ip' | 'login-email' | 'login-ip';
+  /**
+   * `login-*`: console sign-in attempts (the auth module runs its own instance of this limiter);
+   * `log-ip`: device log messages per client IP; `tenant-*`: per-tenant limits (TenantRateLimitGuard).
+   */
+  kind: 'device' | 'ip' | 'login-email' | 'login-ip' | 'log-ip' | 'tenant-urls' | 'tenant-api';
   id: string;
   limit: number;
 }
@@ -87,7 +90,8 @@ export class AppleRateLimiter implements OnModuleDestroy {
     this.prefix = `${config.queuePrefix}:apple-rl:`;
   }
 
-  check(subjects: RateLimitSubject[], now = Date.now()): RateLimitVerdict {
+  /** Counts `cost` (requests, messages, URLs…) against every subject; refused when any is over its limit. */
+  check(subjects: RateLimitSubject[], now = Date.now(), cost = 1): RateLimitVerdict {
     let retryAfterMs = 0;
     for (const s of subjects) {
       if (s.limit <= 0) continue;
@@ -103,7 +107,7 @@ export class AppleRateLimiter implements OnModuleDestroy {
         c.pending = 0;
         c.endsAt = now + RATE_LIMIT_WINDOW_MS;
       }
-      c.pending++;
+      c.pending += cost;
       this.markDirty(c);
       if (c.synced + c.sending + c.pending > s.limit) retryAfterMs = Math.max(retryAfterMs, c.endsAt - now);
     }

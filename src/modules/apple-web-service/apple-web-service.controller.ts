@@ -29,7 +29,7 @@ import { PKPASS_MIME_TYPE } from '../../integrations/pkpass/pkpass-builder';
 import { AppleDeviceLogsService } from './apple-device-logs.service';
 import { AppleDevicesService, RegistrationRequest } from './apple-devices.service';
 import { ApplePassDeliveryService, LatestPassRequest } from './apple-pass-delivery.service';
-import { AppleRateLimitGuard } from './apple-rate-limit.guard';
+import { AppleRateLimitGuard, DeviceLogBudget } from './apple-rate-limit.guard';
 import { LogEntriesDto, PushTokenDto, SerialNumbersDto } from './dto/apple-web-service.dto';
 
 const REGISTRATION = 'devices/:deviceLibraryIdentifier/registrations/:passTypeIdentifier/:serialNumber';
@@ -55,6 +55,7 @@ export class AppleWebServiceController {
     private readonly devices: AppleDevicesService,
     private readonly delivery: ApplePassDeliveryService,
     private readonly deviceLogs: AppleDeviceLogsService,
+    private readonly logBudget: DeviceLogBudget,
   ) {}
 
   @Post(REGISTRATION)
@@ -198,15 +199,20 @@ export class AppleWebServiceController {
   @ApiOperation({
     summary: 'Messages from Wallet about problems with this web service',
     description:
-      'Each message is logged at warn with the pass type, serial and device it names, and kept for the ' +
-      'tenant of the serial it names (newest 1,000 per tenant). At most 100 messages per request are kept, ' +
-      'each cut to 2,000 characters.',
+      "Unauthenticated (Apple's design), so bounded: at most 100 messages of at most 2,000 characters per request " +
+      '(413 naming the field beyond; a body over 256 KiB is 413 too), and a budget of messages per client address ' +
+      'and minute (APPLE_LOG_RATE_LIMIT_PER_IP; 429 with Retry-After). One log line per request. Each distinct ' +
+      'message is stored once with a count: for the tenant of the serial it names (newest 1,000 per tenant), or ' +
+      'in a separate bucket of 200 for messages naming no known pass, which cannot push tenant messages out.',
   })
   @ApiBody({ type: LogEntriesDto })
   @ApiResponse({ status: 200, description: 'Logged' })
   @ApiResponse({ status: 400, description: 'The body is not { logs: string[] }' })
+  @ApiResponse({ status: 413, description: 'Too many or too long messages' })
   async log(@Body() body: unknown, @Ip() ip: string): Promise<void> {
-    await this.deviceLogs.record(body, ip);
+    const messages = this.deviceLogs.parse(body);
+    this.logBudget.admit(ip, messages.length);
+    await this.deviceLogs.record(messages, ip);
   }
 
   private async sendLatest(req: LatestPassRequest, reply: FastifyReply): Promise<void> {

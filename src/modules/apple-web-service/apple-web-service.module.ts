@@ -5,7 +5,7 @@ import { CampaignsModule } from '../campaigns/campaigns.module';
 import { PassesModule } from '../passes/passes.module';
 import { AppleDevicesModule } from './apple-devices.module';
 import { ApplePassDeliveryService } from './apple-pass-delivery.service';
-import { AppleRateLimitGuard } from './apple-rate-limit.guard';
+import { AppleRateLimitGuard, DeviceLogBudget } from './apple-rate-limit.guard';
 import { AppleRateLimiter } from './apple-rate-limiter';
 import { AppleWebServiceController } from './apple-web-service.controller';
 
@@ -37,7 +37,7 @@ export class AppleWebServiceModule {
       module: AppleWebServiceModule,
       imports: [AppleDevicesModule, PassesModule, CampaignsModule],
       controllers,
-      providers: [ApplePassDeliveryService, AppleRateLimiter, AppleRateLimitGuard],
+      providers: [ApplePassDeliveryService, AppleRateLimiter, AppleRateLimitGuard, DeviceLogBudget],
       exports: [AppleDevicesModule],
     };
   }

@@ -11,9 +11,17 @@ export interface DependencyHealth {
   [detail: string]: unknown;
 }
 
+export type HealthStatus = 'ok' | 'down' | 'degraded';
+
+/** The public answer: one word, nothing about tenants or configurations. */
+export interface HealthSummary {
+  status: HealthStatus;
+}
+
+/** For the platform operator (`/health/details`): every component and its details. */
 export interface HealthReport {
-  status: 'ok' | 'down' | 'degraded';
-  checks: Record<string, DependencyHealth>;
+  status: HealthStatus;
+  components: Record<string, DependencyHealth>;
 }
 
 /** Extra checks other modules contribute (queues, APNs credentials). */
@@ -53,7 +61,12 @@ export class HealthService {
     this.contributors.push(c);
   }
 
-  async check(): Promise<HealthReport> {
+  /** `down` when PostgreSQL or Redis is unreachable, `degraded` when any other component is not ok. */
+  async summary(): Promise<HealthSummary> {
+    return { status: (await this.details()).status };
+  }
+
+  async details(): Promise<HealthReport> {
     const entries = await Promise.all([
       timed(() => this.db.query('SELECT 1')).then((r) => ['database', r] as const),
       timed(() => this.redis.ping()).then((r) => ['redis', r] as const),
@@ -64,13 +77,13 @@ export class HealthService {
           .then((r) => [c.name, r] as const),
       ),
     ]);
-    const checks = Object.fromEntries(entries);
-    const core = [checks.database, checks.redis];
+    const components = Object.fromEntries(entries);
+    const core = [components.database, components.redis];
     const status = core.some((c) => c?.status === 'down')
       ? 'down'
-      : Object.values(checks).some((c) => c.status !== 'ok')
+      : Object.values(components).some((c) => c.status !== 'ok')
         ? 'degraded'
         : 'ok';
-    return { status, checks };
+    return { status, components };
   }
 }

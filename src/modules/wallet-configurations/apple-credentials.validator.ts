@@ -60,6 +60,14 @@ export function checkAppleCredentials(
       `is a ${key.asymmetricKeyType ?? 'unknown'} key; a Pass Type ID key is RSA`,
     );
   }
+  const bits = key.asymmetricKeyDetails?.modulusLength;
+  if (key.asymmetricKeyType === 'rsa' && (bits === undefined || bits < MIN_RSA_BITS)) {
+    throw reject(
+      'INVALID_PRIVATE_KEY',
+      'privateKeyPem',
+      `is a ${bits ?? 'unknown'}-bit RSA key; Apple requires at least ${MIN_RSA_BITS} bits (create a new Pass Type ID certificate)`,
+    );
+  }
   if (!certificate.checkPrivateKey(key)) {
     throw reject(
       'INVALID_PRIVATE_KEY',
@@ -71,7 +79,14 @@ export function checkAppleCredentials(
 
   const subject = parseName(certificate.subject);
   const uid = subject.get('UID') ?? subject.get('userId');
-  if (uid !== undefined && uid !== input.passTypeIdentifier) {
+  if (uid === undefined) {
+    throw reject(
+      'INVALID_CERTIFICATE',
+      'certificatePem',
+      'carries no pass type id (subject UID): it is not a Pass Type ID certificate',
+    );
+  }
+  if (uid !== input.passTypeIdentifier) {
     throw reject(
       'INVALID_CERTIFICATE',
       'passTypeIdentifier',
@@ -79,7 +94,14 @@ export function checkAppleCredentials(
     );
   }
   const ou = subject.get('OU');
-  if (ou !== undefined && ou !== input.teamIdentifier) {
+  if (ou === undefined) {
+    throw reject(
+      'INVALID_CERTIFICATE',
+      'certificatePem',
+      'carries no team id (subject OU): it is not a Pass Type ID certificate',
+    );
+  }
+  if (ou !== input.teamIdentifier) {
     throw reject(
       'INVALID_CERTIFICATE',
       'teamIdentifier',
@@ -107,6 +129,55 @@ export function checkAppleCredentials(
     wwdrCertificatePem,
     certificateExpiresAt: new Date(certificate.validTo),
   };
+}
+
+export const MIN_RSA_BITS = 2048;
+
+const APPLE_WWDR_COMMON_NAME = 'Apple Worldwide Developer Relations Certification Authority';
+const APPLE_ROOT_COMMON_NAMES = new Set(['Apple Root CA', 'Apple Root CA - G2', 'Apple Root CA - G3']);
+export const NON_APPLE_WWDR_WARNING =
+  "wwdrCertificatePem is not one of Apple's WWDR intermediates (G4 or later): passes signed with this chain will not install on devices";
+
+/**
+ * Apple's WWDR intermediates that issue Pass Type ID certificates are named
+ * `CN=Apple Worldwide Developer Relations Certification Authority, OU=G<n>, O=Apple Inc., C=US`,
+ * are CAs, and are issued by one of Apple's roots (`Apple Root CA`, `- G2`, `- G3`). G1-G3 no
+ * longer validate new pass certificates, so only G4 and later count. The names are what is
+ * checked: a chain that copies them is caught by the device, not here — this is advice to the
+ * tenant, not a security boundary (the signature chain is what Wallet verifies).
+ */
+export function isAppleWwdrIntermediate(cert: X509Certificate): boolean {
+  const subject = parseName(cert.subject);
+  const issuer = parseName(cert.issuer);
+  const generation = /^G(\d{1,3})$/.exec(subject.get('OU') ?? '');
+  return (
+    cert.ca &&
+    subject.get('CN') === APPLE_WWDR_COMMON_NAME &&
+    subject.get('O') === 'Apple Inc.' &&
+    generation !== null &&
+    Number(generation[1]) >= 4 &&
+    issuer.get('O') === 'Apple Inc.' &&
+    APPLE_ROOT_COMMON_NAMES.has(issuer.get('CN') ?? '')
+  );
+}
+
+const warningsByWwdr = new Map<string, string[]>();
+
+/** Advice about a stored (already validated) chain, for the configuration's response. */
+export function appleChainWarnings(wwdrCertificatePem: string): string[] {
+  let warnings = warningsByWwdr.get(wwdrCertificatePem);
+  if (warnings === undefined) {
+    let apple = false;
+    try {
+      apple = isAppleWwdrIntermediate(new X509Certificate(wwdrCertificatePem));
+    } catch {
+      apple = false;
+    }
+    warnings = apple ? [] : [NON_APPLE_WWDR_WARNING];
+    if (warningsByWwdr.size >= 1000) warningsByWwdr.clear();
+    warningsByWwdr.set(wwdrCertificatePem, warnings);
+  }
+  return warnings;
 }
 
 /** PEM copied through JSON or an environment variable often arrives with literal `\n`. */

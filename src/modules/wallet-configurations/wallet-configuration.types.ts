@@ -38,3 +38,15 @@ export interface UnhealthyWalletConfiguration {
   apnsError: string | null;
   certificateExpiresAt: Date | null;
 }
+
+/** An Apple configuration's health for the platform operator (no secrets). */
+export interface AppleConfigurationHealth {
+  id: string;
+  tenantId: string;
+  passTypeIdentifier: string | null;
+  apnsStatus: ApnsHealthStatus;
+  apnsError: string | null;
+  certificateExpiresAt: string | null;
+  certificateDaysLeft: number;
+  warnings: string[];
+}

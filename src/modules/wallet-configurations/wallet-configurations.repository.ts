@@ -119,6 +119,27 @@ export class WalletConfigurationsRepository {
     return affected > 0;
   }
 
+  /** Apple configurations of every tenant: APNs-unhealthy first, then soonest certificate expiry. */
+  async listAppleAcrossTenants(limit: number): Promise<[WalletConfiguration[], number]> {
+    const repo = this.db.getRepository(WalletConfiguration);
+    const qb = repo
+      .createQueryBuilder('c')
+      .where('c.apple_pass_type_identifier IS NOT NULL')
+      .orderBy(`CASE WHEN c.apns_status = 'UNHEALTHY' THEN 0 ELSE 1 END`, 'ASC')
+      .addOrderBy('c.apple_certificate_expires_at', 'ASC', 'NULLS LAST')
+      .addOrderBy('c.id', 'ASC')
+      .take(limit);
+    return qb.getManyAndCount();
+  }
+
+  async appleExpiriesAcrossTenants(): Promise<{ id: string; expiresAt: Date }[]> {
+    const rows = await this.db.query<{ id: string; expires_at: Date }[]>(
+      `SELECT id, apple_certificate_expires_at AS expires_at FROM wallet_configurations
+        WHERE apple_certificate_expires_at IS NOT NULL`,
+    );
+    return rows.map((r) => ({ id: r.id, expiresAt: r.expires_at }));
+  }
+
   /** Internal (health reporting): configurations of every tenant whose APNs status is not OK. */
   async listUnhealthyAcrossTenants(limit: number): Promise<WalletConfiguration[]> {
     return this.db.getRepository(WalletConfiguration).find({

@@ -3,7 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { DomainError } from '../../common/errors';
 import { page, Page, PaginationQueryDto } from '../../common/pagination/pagination';
 import { SecretEncryptionService } from '../../integrations/crypto/secret-box';
-import { checkAppleCredentials, CheckedAppleCredentials } from './apple-credentials.validator';
+import {
+  appleChainWarnings,
+  checkAppleCredentials,
+  CheckedAppleCredentials,
+} from './apple-credentials.validator';
+import { daysLeft } from './certificate-expiry';
 import { certificateAndKeyFromP12 } from './p12';
 import {
   AppleCredentialsDto,
@@ -17,6 +22,7 @@ import type {
   AppleCredentials,
   GoogleCredentials,
   GoogleServiceAccountKey,
+  AppleConfigurationHealth,
   UnhealthyWalletConfiguration,
 } from './wallet-configuration.types';
 import {
@@ -223,6 +229,34 @@ export class WalletConfigurationsService {
       );
   }
 
+  /**
+   * Every tenant's Apple configurations for the operator (no secrets): APNs-unhealthy first, then
+   * by certificate expiry, soonest first; at most `limit`, with the total.
+   */
+  async appleHealthAcrossTenants(
+    limit: number,
+  ): Promise<{ total: number; items: AppleConfigurationHealth[] }> {
+    const [rows, total] = await this.repo.listAppleAcrossTenants(limit);
+    return {
+      total,
+      items: rows.map((r) => ({
+        id: r.id,
+        tenantId: r.tenantId,
+        passTypeIdentifier: r.applePassTypeIdentifier,
+        apnsStatus: r.apnsStatus,
+        apnsError: r.apnsError,
+        certificateExpiresAt: r.appleCertificateExpiresAt?.toISOString() ?? null,
+        certificateDaysLeft: daysLeft(r.appleCertificateExpiresAt),
+        warnings: r.appleWwdrCertificatePem ? appleChainWarnings(r.appleWwdrCertificatePem) : [],
+      })),
+    };
+  }
+
+  /** Pass certificate expiry of every Apple configuration, for the metrics gauge. */
+  certificateExpiries(): Promise<{ id: string; expiresAt: Date }[]> {
+    return this.repo.appleExpiriesAcrossTenants();
+  }
+
   /** Configurations of every tenant whose last APNs attempt failed (no secrets), newest first. */
   async listUnhealthy(limit = 100): Promise<UnhealthyWalletConfiguration[]> {
     const rows = await this.repo.listUnhealthyAcrossTenants(limit);
@@ -281,6 +315,8 @@ function toResponse(r: WalletConfiguration): WalletConfigurationResponseDto {
           certificatePem: r.appleCertificatePem,
           wwdrCertificatePem: r.appleWwdrCertificatePem,
           certificateExpiresAt: r.appleCertificateExpiresAt?.toISOString() ?? '',
+          certificateDaysLeft: daysLeft(r.appleCertificateExpiresAt),
+          warnings: appleChainWarnings(r.appleWwdrCertificatePem),
           apnsStatus: r.apnsStatus,
           apnsError: r.apnsError,
           apns: {

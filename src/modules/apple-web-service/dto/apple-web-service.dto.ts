@@ -24,7 +24,8 @@ export class SerialNumbersDto {
 export class LogEntriesDto {
   @ApiProperty({
     type: [String],
-    description: 'Messages from Wallet; at most 100 are kept per request, each cut to 2,000 characters',
+    description: 'Messages from Wallet: at most 100, each at most 2,000 characters',
+    maxItems: 100,
   })
   logs!: string[];
 }

@@ -198,6 +198,17 @@ export class AppleConfigurationResponseDto {
   @ApiProperty({ format: 'date-time', description: "End of the pass certificate's validity." })
   certificateExpiresAt!: string;
   @ApiProperty({
+    description: 'Whole days until the pass certificate expires (negative once expired): renew it before 0.',
+  })
+  certificateDaysLeft!: number;
+  @ApiProperty({
+    type: [String],
+    description:
+      'Advice about the uploaded chain that did not stop the upload, e.g. a WWDR certificate that is not one of ' +
+      "Apple's WWDR intermediates (G4 or later): passes signed with such a chain will not install on devices.",
+  })
+  warnings!: string[];
+  @ApiProperty({
     enum: ['OK', 'UNHEALTHY', 'UNREACHABLE'],
     description: 'Outcome of the latest APNs pushes with this certificate (the same as `apns.status`).',
   })
