@@ -17,6 +17,7 @@ import { redisConnectionOptions } from './queues/queues';
 import { GoogleSyncWorkerModule } from './modules/google-sync/google-sync.module';
 import { HealthModule } from './modules/health/health.module';
 import { MetricsModule } from './modules/metrics/metrics.module';
+import { TenantLimitsModule } from './modules/tenant-limits/tenant-limits.module';
 import { TenantsModule } from './modules/tenants/tenants.module';
 import { WalletConfigurationsModule } from './modules/wallet-configurations/wallet-configurations.module';
 import { AuthModule } from './modules/auth/auth.module';
@@ -71,6 +72,8 @@ export class AppModule {
         BulkUpdatesModule,
         CampaignPreviewModule,
         CampaignActivityModule,
+        // After every authenticating module: its guard reads the tenant they resolve.
+        TenantLimitsModule,
         ...(config.role === 'api' ? [] : [GoogleSyncWorkerModule, PushWorkerModule, BulkUpdatesWorkerModule]),
         WebhooksModule,
         ...(config.role === 'api' ? [] : [WebhooksWorkerModule]),
