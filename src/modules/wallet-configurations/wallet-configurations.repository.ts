@@ -125,7 +125,7 @@ export class WalletConfigurationsRepository {
     const qb = repo
       .createQueryBuilder('c')
       .where('c.apple_pass_type_identifier IS NOT NULL')
-      .orderBy(`CASE WHEN c.apns_status = 'UNHEALTHY' THEN 0 ELSE 1 END`, 'ASC')
+      .orderBy(`CASE WHEN c.apns_status <> 'OK' THEN 0 ELSE 1 END`, 'ASC')
       .addOrderBy('c.apple_certificate_expires_at', 'ASC', 'NULLS LAST')
       .addOrderBy('c.id', 'ASC')
       .take(limit);
