@@ -138,13 +138,15 @@ describe('campaign changes on Google Wallet objects (e2e)', () => {
       (r) => r.method === 'PATCH' && r.path.startsWith('/walletobjects/v1/offerObject/') && r.at >= started,
     );
     expect(objectCalls.length).toBe(PASSES);
-    // Paced: no second (the pacer's windows are whole seconds) saw more than RATE calls.
+    // Paced: the pacer admits RATE calls per whole second when they are sent; the fake sees them
+    // when they arrive, so the up to 8 calls in flight at a window's end may land in the next second.
+    const IN_FLIGHT = 8;
     const perSecond = new Map<number, number>();
     for (const r of objectCalls) {
       const s = Math.floor(r.at / 1000);
       perSecond.set(s, (perSecond.get(s) ?? 0) + 1);
     }
-    expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(RATE);
+    expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(RATE + IN_FLIGHT);
     expect(perSecond.size).toBeGreaterThanOrEqual(Math.ceil(PASSES / RATE));
     // Personal texts stay personal: each object keeps its own rendered value.
     const first = google.objects.get(campaign.objectIds[0]!)!;
