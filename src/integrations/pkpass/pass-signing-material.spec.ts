@@ -69,7 +69,9 @@ describe('PassSigningMaterial', () => {
     // The issuer Name of the pass certificate is the WWDR's subject, byte for byte.
     const wwdrText = material.wwdrCertificateDer.toString('latin1');
     expect(wwdrText.includes(material.issuerNameDer.toString('latin1'))).toBe(true);
-    expect(material.issuerNameDer.toString('latin1')).toContain('Test WWDR Intermediate G4');
+    expect(material.issuerNameDer.toString('latin1')).toContain(
+      'Apple Worldwide Developer Relations Certification Authority',
+    );
   });
 
   it('accepts a passphrase-protected key', () => {

@@ -189,7 +189,9 @@ describe('buildPkpass', () => {
 
     const certs = openssl(['pkcs7', '-inform', 'DER', '-in', 'signature', '-print_certs', '-noout'], dir);
     expect(certs.stdout).toContain(`subject=UID = ${cert.passTypeIdentifier}`);
-    expect(certs.stdout).toContain('subject=CN = Test WWDR Intermediate G4');
+    expect(certs.stdout).toContain(
+      'subject=CN = Apple Worldwide Developer Relations Certification Authority, OU = G4',
+    );
   });
 
   it('signs with SHA-1 when the material asks for it', async () => {
